@@ -1,0 +1,24 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd(io *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "usdtkit",
+		Short: "List, audit, generate and trace USDT tracepoints",
+		Long: `usdtkit works with USDT tracepoints (SystemTap SDT notes) in C/C++ programs,
+with Bitcoin Core's bitcoind as the first-class target:
+
+  list     which tracepoints a binary, library or process carries, with decoded arguments`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	root.SetIn(io.In)
+	root.AddCommand(newListCmd(io, nil))
+	return root
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// tablePrinter prints rows as an aligned table on a terminal and as
+// tab-separated lines without a header otherwise.
+type tablePrinter struct {
+	w        io.Writer
+	terminal bool
+	header   []string
+	rows     [][]string
+}
+
+func newTablePrinter(io *IOStreams, header ...string) *tablePrinter {
+	return &tablePrinter{w: io.Out, terminal: io.IsTerminal, header: header}
+}
+
+func (t *tablePrinter) Add(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *tablePrinter) Render() error {
+	if !t.terminal {
+		for _, r := range t.rows {
+			if _, err := fmt.Fprintln(t.w, strings.Join(r, "\t")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tbl := tablewriter.NewTable(t.w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenRows: tw.Off, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithConfig(tablewriter.Config{
+			Header: tw.CellConfig{
+				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
+				Formatting: tw.CellFormatting{AutoFormat: tw.On, AutoWrap: tw.WrapNone},
+			},
+			Row: tw.CellConfig{
+				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
+				Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
+			},
+		}),
+	)
+	tbl.Header(t.header)
+	for _, r := range t.rows {
+		if err := tbl.Append(r); err != nil {
+			return err
+		}
+	}
+	return tbl.Render()
+}
