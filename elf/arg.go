@@ -141,6 +141,9 @@ func (l Location) String() string {
 		}
 		return "$" + strconv.FormatInt(l.Value, 10)
 	case LocTLS:
+		if l.Symbol == "" {
+			return "*(" + regName(l.Reg) + ":" + strconv.FormatInt(l.Offset, 10) + ")"
+		}
 		return "*(" + regName(l.Reg) + ":" + symPlus(l.Symbol, l.Offset) + "@tpoff)"
 	case LocMemory:
 		var b strings.Builder

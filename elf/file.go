@@ -112,8 +112,8 @@ type note struct {
 
 // readNotes parses the notes of one SHT_NOTE section.
 func readNotes(ef *goelf.File, s *goelf.Section) ([]note, error) {
-	if s.Flags&goelf.SHF_COMPRESSED != 0 {
-		return nil, &FormatError{Off: int64(s.Offset), Msg: "compressed .note.stapsdt section"}
+	if err := readable(s); err != nil {
+		return nil, err
 	}
 	if s.Size > maxNoteSection {
 		return nil, &FormatError{Off: int64(s.Offset), Msg: fmt.Sprintf(".note.stapsdt claims %d bytes (limit %d)", s.Size, maxNoteSection)}
@@ -288,7 +288,7 @@ func fileOffset(ef *goelf.File, addr uint64, code bool) (uint64, error) {
 
 func readBuildID(ef *goelf.File) (string, error) {
 	s := ef.Section(".note.gnu.build-id")
-	if s == nil || s.Type != goelf.SHT_NOTE || s.Size > maxBuildIDNote {
+	if s == nil || s.Type != goelf.SHT_NOTE || s.Size > maxBuildIDNote || readable(s) != nil {
 		return "", nil
 	}
 	data := make([]byte, s.Size)

@@ -194,7 +194,7 @@ func parseX86(op string, regs map[string]Register, wide bool) (Location, error) 
 		if !ok {
 			return Location{}, fmt.Errorf("unknown register %s", op)
 		}
-		if r.Canonical == "rip" || r.Canonical == "eip" || len(r.Canonical) == 2 {
+		if r.Canonical == "rip" || r.Canonical == "eip" || isSegment(r) {
 			return Location{}, fmt.Errorf("register %s does not hold a value", op)
 		}
 		return Location{Kind: LocRegister, Reg: r}, nil
@@ -225,7 +225,7 @@ func parseX86(op string, regs map[string]Register, wide bool) (Location, error) 
 		switch {
 		case !ok:
 			return r, fmt.Errorf("unknown %s register %q", what, name)
-		case r.Vector || len(r.Canonical) == 2 || r.Size < 4:
+		case r.Vector || isSegment(r) || r.Size < 4:
 			return r, fmt.Errorf("%s cannot be a %s register", name, what)
 		}
 		return r, nil
@@ -271,8 +271,17 @@ func parseX86(op string, regs map[string]Register, wide bool) (Location, error) 
 	return loc, nil
 }
 
+func isSegment(r Register) bool {
+	switch r.Canonical {
+	case "fs", "gs", "es", "ds", "cs", "ss":
+		return true
+	}
+	return false
+}
+
 // parseX86Segment parses segment-relative operands: TLS "%fs:sym@tpoff",
-// "%fs:sym@tpoff+8" and thread-pointer offsets "%fs:16".
+// "%fs:sym@tpoff+8" (x86-64), "%gs:sym@ntpoff" (i386) and thread-pointer
+// offsets "%fs:16".
 func parseX86Segment(op string, regs map[string]Register) (Location, error) {
 	colon := strings.IndexByte(op, ':')
 	seg, ok := regs[op[:colon]]
@@ -283,11 +292,16 @@ func parseX86Segment(op string, regs map[string]Register) (Location, error) {
 	if n, ok := parseNumber(rest); ok {
 		return Location{Kind: LocTLS, Reg: seg, Offset: n}, nil
 	}
-	i := strings.Index(rest, "@tpoff")
+	reloc := "@tpoff"
+	i := strings.Index(rest, reloc)
+	if i < 0 {
+		reloc = "@ntpoff"
+		i = strings.Index(rest, reloc)
+	}
 	if i <= 0 {
 		return Location{}, fmt.Errorf("unsupported segment operand %q", op)
 	}
-	sym, off, ok := parseDisp(rest[:i] + rest[i+len("@tpoff"):])
+	sym, off, ok := parseDisp(rest[:i] + rest[i+len(reloc):])
 	if !ok || sym == "" {
 		return Location{}, fmt.Errorf("unsupported segment operand %q", op)
 	}

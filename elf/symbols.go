@@ -96,6 +96,11 @@ func lookupSymbols(ef *goelf.File, need map[string]bool) (map[string][]uint64, s
 		return nil, "", &FormatError{Off: int64(symtab.Offset), Msg: fmt.Sprintf("%s links to string table %d of %d", symtab.Name, symtab.Link, len(ef.Sections))}
 	}
 	strtab := ef.Sections[symtab.Link]
+	for _, s := range []*goelf.Section{symtab, strtab} {
+		if err := readable(s); err != nil {
+			return nil, "", err
+		}
+	}
 	// Where in the string table each needed name can start.
 	offsets, err := findNames(strtab, need)
 	if err != nil {
@@ -179,6 +184,17 @@ func findNames(strtab *goelf.Section, need map[string]bool) (map[uint64]string, 
 		}
 	}
 	return out, nil
+}
+
+// readable reports whether a section's contents can be read as stored.
+func readable(s *goelf.Section) error {
+	switch {
+	case s.Flags&goelf.SHF_COMPRESSED != 0 || s.ReaderAt == nil:
+		return &FormatError{Off: int64(s.Offset), Msg: "compressed " + s.Name + " section"}
+	case s.Type == goelf.SHT_NOBITS:
+		return &FormatError{Off: int64(s.Offset), Msg: s.Name + " has no contents in the file"}
+	}
+	return nil
 }
 
 func containsU64(s []uint64, v uint64) bool {
