@@ -82,11 +82,11 @@ func newFile(r io.ReaderAt) (*File, error) {
 		base = s.Addr
 	}
 	var notes []note
-	for _, s := range ef.Sections {
+	for i, s := range ef.Sections {
 		if s.Name != ".note.stapsdt" || s.Type != goelf.SHT_NOTE {
 			continue
 		}
-		n, err := readNotes(ef, s)
+		n, err := readNotes(ef, s, i)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +111,7 @@ type note struct {
 }
 
 // readNotes parses the notes of one SHT_NOTE section.
-func readNotes(ef *goelf.File, s *goelf.Section) ([]note, error) {
+func readNotes(ef *goelf.File, s *goelf.Section, idx int) ([]note, error) {
 	if err := readable(s); err != nil {
 		return nil, err
 	}
@@ -121,6 +121,11 @@ func readNotes(ef *goelf.File, s *goelf.Section) ([]note, error) {
 	data := make([]byte, s.Size)
 	if n, err := s.ReadAt(data, 0); uint64(n) != s.Size {
 		return nil, &FormatError{Off: int64(s.Offset), Msg: fmt.Sprintf(".note.stapsdt of %d bytes is cut short at %d", s.Size, n), Err: err}
+	}
+	if ef.Type == goelf.ET_REL {
+		if err := relocateNotes(ef, idx, data); err != nil {
+			return nil, err
+		}
 	}
 	return parseNotes(data, int64(s.Offset), ef.ByteOrder, ef.Class, s.Addralign)
 }

@@ -41,6 +41,9 @@ var Fixtures = []Fixture{
 	{"i386-O0-pie", "gcc", []string{"-m32", "-O0", "-fPIE", "-pie"}, []string{"operands.c"}, "i386"},
 	{"aarch64-O2", "aarch64-linux-gnu-gcc-12", []string{"-O2"}, []string{"operands.c"}, "aarch64"},
 	{"aarch64-O0", "aarch64-linux-gnu-gcc-12", []string{"-O0"}, []string{"operands.c"}, "aarch64"},
+	{"i386-object.o", "gcc", []string{"-m32", "-O2", "-c"}, []string{"operands.c"}, "i386"},
+	{"aarch64-object.o", "aarch64-linux-gnu-g++-12", []string{"-O2", "-std=c++20", "-c"}, []string{"semaphores.cpp"}, "aarch64"},
+	{"aarch64-semaphores", "aarch64-linux-gnu-g++-12", []string{"-O2", "-std=c++20"}, []string{"semaphores.cpp"}, "aarch64"},
 }
 
 var (
