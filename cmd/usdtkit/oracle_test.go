@@ -21,9 +21,9 @@ import (
 
 // note is one stapsdt note as both readelf and usdtkit list --json report it.
 type note struct {
-	Provider, Name           string
+	Provider, Name            string
 	Location, Base, Semaphore uint64
-	Args                     string
+	Args                      string
 }
 
 func (n note) String() string {
