@@ -22,7 +22,7 @@ func main() {
 		In:         os.Stdin,
 		Out:        os.Stdout,
 		ErrOut:     os.Stderr,
-		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())) || os.Getenv("USDTKIT_FORCE_TTY") == "1",
 	}
 	os.Exit(run(ctx, io, os.Args[1:]))
 }

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usdtkit/usdtkit/elf/elftest"
+)
+
+func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
+	return out.String(), errOut.String(), code
+}
+
+func TestExitCodes(t *testing.T) {
+	sema := elftest.Path(t, "semaphores")
+	tests := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"list", sema}, 0},
+		{[]string{"list", "/bin/true"}, 0},
+		{[]string{"list", sema, "nomatch:*"}, 0},
+		{[]string{"list"}, 2},
+		{[]string{"list", "--bogus", sema}, 2},
+		{[]string{"list", sema, "[x"}, 2},
+		{[]string{"list", "-p", "-3"}, 2},
+		{[]string{"bogus"}, 2},
+		{[]string{"list", "/etc/passwd"}, 1},
+		{[]string{"list", "/nonexistent"}, 1},
+		{[]string{"list", "/tmp"}, 1},
+		{[]string{"list", "-p", "999999999"}, 1},
+		{[]string{"--version"}, 0},
+	}
+	for _, tt := range tests {
+		_, stderr, code := runCmd(t, tt.args...)
+		if code != tt.code {
+			t.Errorf("usdtkit %s: exit %d, want %d (stderr %q)", strings.Join(tt.args, " "), code, tt.code, stderr)
+		}
+		if code != 0 && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("usdtkit %s: error is not one line: %q", strings.Join(tt.args, " "), stderr)
+		}
+	}
+}
+
+// The JSON schema: every documented field present, [] never null.
+func TestListJSONSchema(t *testing.T) {
+	out, _, code := runCmd(t, "list", "--json", elftest.Path(t, "semaphores"), elftest.Path(t, "x86_64-O2-pie"))
+	if code != 0 {
+		t.Fatal(code)
+	}
+	var tps []map[string]any
+	if err := json.Unmarshal([]byte(out), &tps); err != nil {
+		t.Fatal(err)
+	}
+	if len(tps) != 15 {
+		t.Fatalf("%d tracepoints, want 15", len(tps))
+	}
+	for _, tp := range tps {
+		for _, k := range []string{"file", "provider", "name", "semaphore", "call_sites", "warnings"} {
+			if _, ok := tp[k]; !ok {
+				t.Errorf("%v: no %q", tp["name"], k)
+			}
+		}
+		if tp["warnings"] == nil || tp["call_sites"] == nil {
+			t.Errorf("%v: null list", tp["name"])
+		}
+		if s, ok := tp["semaphore"].(map[string]any); ok {
+			if s["address"] == nil || s["file_offset"] == nil {
+				t.Errorf("%v: semaphore %v", tp["name"], s)
+			}
+		}
+		for _, c := range tp["call_sites"].([]any) {
+			cs := c.(map[string]any)
+			for _, k := range []string{"location", "base", "address", "file_offset", "args_raw", "args", "error"} {
+				if _, ok := cs[k]; !ok {
+					t.Errorf("%v: call site without %q", tp["name"], k)
+				}
+			}
+			if cs["args"] == nil {
+				t.Errorf("%v: null args", tp["name"])
+			}
+			for _, a := range cs["args"].([]any) {
+				arg := a.(map[string]any)
+				for _, k := range []string{"index", "raw", "type", "size", "signed", "float", "location", "error"} {
+					if _, ok := arg[k]; !ok {
+						t.Errorf("%v: arg without %q", tp["name"], k)
+					}
+				}
+			}
+		}
+	}
+	// One decoded argument in full.
+	var typed []jsonTracepoint
+	json.Unmarshal([]byte(out), &typed)
+	for _, tp := range typed {
+		if tp.Name != "globals" {
+			continue
+		}
+		a := tp.CallSites[0].Args[0]
+		if a.Type != "int64" || a.Location.Kind != "memory" || a.Location.Symbol != "glob64" || a.Location.SymbolAddress == nil || !a.Location.Absolute {
+			t.Errorf("test:globals arg0 = %+v %+v", a, a.Location)
+		}
+		nm, err := exec.Command("nm", elftest.Path(t, "x86_64-O2-pie")).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(nm), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[2] == "glob64" {
+				if want, _ := strconv.ParseUint(f[0], 16, 64); want != *a.Location.SymbolAddress {
+					t.Errorf("glob64 resolved to %#x, nm says %s", *a.Location.SymbolAddress, f[0])
+				}
+			}
+		}
+	}
+}
+
+// list -p shows the process's files with notes and each semaphore's value,
+// which goes 0, 1, 0 while an independent tracer (bpftrace) attaches.
+func TestListProcess(t *testing.T) {
+	// Debian's interpreter carries notes; a python3.11 elsewhere on PATH may not.
+	python := "/usr/bin/python3.11"
+	if _, err := os.Stat(python); err != nil {
+		elftest.Unavailable(t, "python3.11 not installed")
+	}
+	cmd := exec.Command(python, "-c", "import time; time.sleep(60)")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	pid := cmd.Process.Pid
+	time.Sleep(200 * time.Millisecond)
+	value := func() int {
+		t.Helper()
+		out, stderr, code := runCmd(t, "list", "--json", "-p", itoa(pid), "python:function__entry")
+		if code != 0 {
+			t.Fatalf("list -p: exit %d: %s", code, stderr)
+		}
+		var tps []jsonTracepoint
+		if err := json.Unmarshal([]byte(out), &tps); err != nil || len(tps) != 1 {
+			t.Fatalf("list -p: %v: %s", err, out)
+		}
+		s := tps[0].Semaphore
+		if s == nil || s.Value == nil {
+			t.Fatalf("no semaphore value: %+v", s)
+		}
+		if !strings.HasSuffix(tps[0].File, "python3.11") {
+			t.Errorf("file %q", tps[0].File)
+		}
+		return int(*s.Value)
+	}
+	if v := value(); v != 0 {
+		t.Fatalf("semaphore %d before tracing", v)
+	}
+	if os.Geteuid() != 0 {
+		elftest.Unavailable(t, "needs root to attach bpftrace")
+	}
+	if _, err := exec.LookPath("bpftrace"); err != nil {
+		elftest.Unavailable(t, "bpftrace not installed")
+	}
+	bt := exec.Command("bpftrace", "-p", itoa(pid), "-e", "usdt:"+python+":python:function__entry { }")
+	stdout, _ := bt.StdoutPipe()
+	bt.Stderr = bt.Stdout
+	if err := bt.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer bt.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	attached := make(chan bool)
+	go func() {
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "Attaching") {
+				attached <- true
+			}
+		}
+	}()
+	select {
+	case <-attached:
+	case <-time.After(30 * time.Second):
+		t.Fatal("bpftrace did not attach")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if v := value(); v != 1 {
+		t.Errorf("semaphore %d while bpftrace is attached, want 1", v)
+	}
+	bt.Process.Signal(os.Interrupt)
+	bt.Wait()
+	if v := value(); v != 0 {
+		t.Errorf("semaphore %d after bpftrace exited, want 0", v)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
