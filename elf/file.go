@@ -1,7 +1,6 @@
 package elf
 
 import (
-	"bytes"
 	goelf "debug/elf"
 	"encoding/binary"
 	"encoding/hex"
@@ -10,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 )
 
 // Limits on what a file may make this package read or allocate.
@@ -186,22 +186,19 @@ func parseStapsdt(desc []byte, ptr int, class goelf.Class, bo binary.ByteOrder) 
 		return bo.Uint64(b)
 	}
 	n := note{pc: addr(desc), base: addr(desc[ptr:]), sem: addr(desc[2*ptr:])}
-	strs := desc[3*ptr:]
+	strs := string(desc[3*ptr:]) // one allocation; the fields share it
 	var fields [3]string
 	for i := range fields {
-		end := bytes.IndexByte(strs, 0)
+		end := strings.IndexByte(strs, 0)
 		if end < 0 {
-			if i == 2 && len(strs) > 0 {
-				// An argument string without its NUL: take it whole.
-				fields[i], strs = string(strs), nil
-				break
-			}
 			if i == 2 {
-				break // no argument string at all: no arguments
+				// An argument string without its NUL, or none at all.
+				fields[i], strs = strs, ""
+				break
 			}
 			return note{}, fmt.Errorf("%s is not NUL-terminated", [...]string{"provider", "name"}[i])
 		}
-		fields[i], strs = string(strs[:end]), strs[end+1:]
+		fields[i], strs = strs[:end], strs[end+1:]
 	}
 	n.provider, n.name, n.argsText = fields[0], fields[1], fields[2]
 	if n.provider == "" || n.name == "" {
@@ -213,7 +210,7 @@ func parseStapsdt(desc []byte, ptr int, class goelf.Class, bo binary.ByteOrder) 
 // group turns notes into probes, keeping the order of first appearance.
 func group(f *File, ef *goelf.File, notes []note, base uint64) []Probe {
 	probes := []Probe{}
-	index := map[string]int{}
+	index := map[[2]string]int{}
 	for _, n := range notes {
 		adjust := func(a uint64) uint64 {
 			// SystemTap's prelink adjustment: the note's base is where
@@ -233,7 +230,7 @@ func group(f *File, ef *goelf.File, notes []note, base uint64) []Probe {
 			Args:             ParseArgs(f.Machine, n.argsText),
 		}
 		cs.FileOffset, cs.Err = fileOffset(ef, cs.Address, true)
-		id := n.provider + ":" + n.name
+		id := [2]string{n.provider, n.name}
 		i, ok := index[id]
 		if !ok {
 			i = len(probes)

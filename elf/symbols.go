@@ -10,7 +10,7 @@ import (
 
 const (
 	maxSymbolName = 4096    // longest symbol name an operand may use
-	symChunk      = 1 << 20 // bytes read at a time from the symbol tables
+	symChunk      = 64 << 10 // bytes read at a time from the symbol tables
 )
 
 // resolveSymbols fills in the symbol addresses of operands that name one

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -302,7 +304,7 @@ func errText(err error) *string {
 	return &s
 }
 
-func printListJSON(io *IOStreams, files []listed) error {
+func printListJSON(streams *IOStreams, files []listed) error {
 	out := []jsonTracepoint{}
 	for _, l := range files {
 		for _, p := range l.probes {
@@ -339,9 +341,31 @@ func printListJSON(io *IOStreams, files []listed) error {
 			out = append(out, jt)
 		}
 	}
-	enc := json.NewEncoder(io.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSONArray(streams.Out, len(out), func(i int) any { return out[i] })
+}
+
+// writeJSONArray writes a JSON array with one compact element per line:
+// cheap to produce, and easy to grep as well as to parse.
+func writeJSONArray(w io.Writer, n int, elem func(int) any) error {
+	var b bytes.Buffer
+	b.WriteString("[")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+		data, err := json.Marshal(elem(i))
+		if err != nil {
+			return err
+		}
+		b.Write(data)
+	}
+	if n > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("]\n")
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 func toJSONArg(a elf.Arg) jsonArg {

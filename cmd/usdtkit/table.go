@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"strings"
 
@@ -27,12 +26,13 @@ func (t *tablePrinter) Add(cells ...string) { t.rows = append(t.rows, cells) }
 
 func (t *tablePrinter) Render() error {
 	if !t.terminal {
+		var b strings.Builder
 		for _, r := range t.rows {
-			if _, err := fmt.Fprintln(t.w, strings.Join(r, "\t")); err != nil {
-				return err
-			}
+			b.WriteString(strings.Join(r, "\t"))
+			b.WriteByte('\n')
 		}
-		return nil
+		_, err := io.WriteString(t.w, b.String())
+		return err
 	}
 	tbl := tablewriter.NewTable(t.w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{

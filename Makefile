@@ -1,0 +1,74 @@
+# usdtkit: the two commands a new user needs are `make demo` and `make test`.
+# Both install what is missing on a fresh Debian 12 machine (as root).
+
+GO        ?= go
+BUILD     ?= build
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+USDTKIT   := $(BUILD)/usdtkit
+FUZZTIME  ?= 1m
+DEMO      := docs/demo
+DEMO_BIN  := $(DEMO)/build/minid
+
+# Debian packages: compilers and sys/sdt.h for the fixtures (32-bit and
+# aarch64 too), the tools usdtkit is compared with, kernel headers for bcc,
+# and real programs with USDT notes that the readelf oracle test reads.
+APT_PACKAGES := gcc g++ make git binutils systemtap-sdt-dev \
+	lib32gcc-12-dev libc6-dev-i386 gcc-12-aarch64-linux-gnu g++-12-aarch64-linux-gnu \
+	bpftrace bpfcc-tools python3-bpfcc linux-headers-amd64 \
+	postgresql-15 openjdk-17-jre-headless libruby3.1 python3.11 libvirt0 php8.2-cli
+
+.PHONY: all build deps demo test bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(USDTKIT) ./cmd/usdtkit
+
+# deps installs the missing Debian packages and links the kernel headers
+# where bcc looks for them. It does nothing when all is there.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install:$$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@k=/lib/modules/$$(uname -r); \
+	if [ ! -e $$k/build/include ] && [ "$$(id -u)" = 0 ]; then \
+		hdr=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1); \
+		if [ -n "$$hdr" ]; then mkdir -p $$k && ln -sfn $$hdr $$k/build && ln -sfn $$hdr $$k/source && echo "linked $$k/build -> $$hdr"; fi; \
+	fi
+	@$(GO) mod download
+
+$(DEMO_BIN): $(wildcard $(DEMO)/src/*.cpp $(DEMO)/src/*/*.h $(DEMO)/src/*.h)
+	$(MAKE) -C $(DEMO)
+
+# demo: the main job on the bundled demo target.
+demo: deps build $(DEMO_BIN)
+	@echo "== usdtkit list $(DEMO_BIN)"
+	$(USDTKIT) list $(DEMO_BIN)
+	@echo "== usdtkit list -v $(DEMO_BIN) 'validation:*'"
+	$(USDTKIT) list -v $(DEMO_BIN) 'validation:*'
+
+# test: every test; with CI=true the ones that need root, BPF or a tool run
+# and fail instead of skipping.
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+bench: deps build
+	$(GO) run ./cmd/usdtkit-bench -usdtkit $(USDTKIT)
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf $(BUILD)
+	-$(MAKE) -C $(DEMO) clean
