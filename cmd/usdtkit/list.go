@@ -283,17 +283,32 @@ type jsonArg struct {
 }
 
 type jsonLocation struct {
-	Kind          string  `json:"kind"`
-	Text          string  `json:"text"`
-	Register      string  `json:"register,omitempty"`
-	Base          string  `json:"base,omitempty"`
-	Index         string  `json:"index,omitempty"`
-	Scale         int     `json:"scale,omitempty"`
-	Offset        int64   `json:"offset"`
-	Symbol        string  `json:"symbol,omitempty"`
-	SymbolAddress *uint64 `json:"symbol_address,omitempty"`
-	Absolute      bool    `json:"absolute"`
-	Value         *int64  `json:"value,omitempty"`
+	Kind          string        `json:"kind"`
+	Text          string        `json:"text"`
+	Register      *jsonRegister `json:"register"`
+	Base          *jsonRegister `json:"base"`
+	Index         *jsonRegister `json:"index"`
+	Scale         int           `json:"scale"`
+	Offset        int64         `json:"offset"`
+	Symbol        *string       `json:"symbol"`
+	SymbolAddress *uint64       `json:"symbol_address"`
+	Absolute      bool          `json:"absolute"`
+	Value         *int64        `json:"value"`
+}
+
+type jsonRegister struct {
+	Name      string `json:"name"`
+	Canonical string `json:"canonical"`
+	Size      int    `json:"size"`
+	Shift     int    `json:"shift"`
+	Vector    bool   `json:"vector"`
+}
+
+func toJSONRegister(r elf.Register) *jsonRegister {
+	if r.IsZero() {
+		return nil
+	}
+	return &jsonRegister{Name: r.Name, Canonical: r.Canonical, Size: r.Size, Shift: r.Shift, Vector: r.Vector}
 }
 
 func errText(err error) *string {
@@ -374,13 +389,18 @@ func toJSONArg(a elf.Arg) jsonArg {
 	if l.Kind == elf.LocInvalid {
 		return ja
 	}
-	jl := &jsonLocation{Kind: l.Kind.String(), Text: l.String(), Register: l.Reg.Name, Base: l.Base.Name, Index: l.Index.Name, Offset: l.Offset, Symbol: l.Symbol, Absolute: l.Absolute}
+	jl := &jsonLocation{Kind: l.Kind.String(), Text: l.String(), Register: toJSONRegister(l.Reg), Base: toJSONRegister(l.Base),
+		Index: toJSONRegister(l.Index), Offset: l.Offset, Absolute: l.Absolute}
 	if !l.Index.IsZero() {
 		jl.Scale = l.Scale
 	}
-	if l.Symbol != "" && a.Err == nil {
-		v := l.SymbolAddr
-		jl.SymbolAddress = &v
+	if l.Symbol != "" {
+		sym := l.Symbol
+		jl.Symbol = &sym
+		if a.Err == nil {
+			v := l.SymbolAddr
+			jl.SymbolAddress = &v
+		}
 	}
 	if l.Kind == elf.LocConstant {
 		v := l.Value

@@ -108,7 +108,7 @@ func TestListJSONSchema(t *testing.T) {
 			continue
 		}
 		a := tp.CallSites[0].Args[0]
-		if a.Type != "int64" || a.Location.Kind != "memory" || a.Location.Symbol != "glob64" || a.Location.SymbolAddress == nil || !a.Location.Absolute {
+		if a.Type != "int64" || a.Location.Kind != "memory" || a.Location.Symbol == nil || *a.Location.Symbol != "glob64" || a.Location.SymbolAddress == nil || !a.Location.Absolute {
 			t.Errorf("test:globals arg0 = %+v %+v", a, a.Location)
 		}
 		nm, err := exec.Command("nm", elftest.Path(t, "x86_64-O2-pie")).Output()
