@@ -4,6 +4,7 @@ import (
 	goelf "debug/elf"
 	"fmt"
 	"strconv"
+	"sync"
 )
 
 // x86Regs maps an AT&T register name (with '%') to its register, for x86-64
@@ -69,10 +70,12 @@ func x86Regs(wide bool) map[string]Register {
 	return m
 }
 
+// The register tables, built on first use: a run that reads only x86-64
+// files never builds the others.
 var (
-	regsX8664 = x86Regs(true)
-	regsI386  = x86Regs(false)
-	regsARM64 = arm64Regs()
+	regsX8664 = sync.OnceValue(func() map[string]Register { return x86Regs(true) })
+	regsI386  = sync.OnceValue(func() map[string]Register { return x86Regs(false) })
+	regsARM64 = sync.OnceValue(arm64Regs)
 )
 
 func arm64Regs() map[string]Register {

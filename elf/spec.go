@@ -89,9 +89,9 @@ func parseArg(m goelf.Machine, idx int, spec string) Arg {
 	)
 	switch m {
 	case goelf.EM_X86_64:
-		loc, err = parseX86(op, regsX8664, true)
+		loc, err = parseX86(op, regsX8664(), true)
 	case goelf.EM_386:
-		loc, err = parseX86(op, regsI386, false)
+		loc, err = parseX86(op, regsI386(), false)
 	case goelf.EM_AARCH64:
 		loc, err = parseARM64(op)
 	default:
@@ -309,7 +309,7 @@ func parseX86Segment(op string, regs map[string]Register) (Location, error) {
 }
 
 func parseARM64(op string) (Location, error) {
-	if r, ok := regsARM64[op]; ok {
+	if r, ok := regsARM64()[op]; ok {
 		return Location{Kind: LocRegister, Reg: r}, nil
 	}
 	if op == "xzr" || op == "wzr" {
@@ -325,7 +325,7 @@ func parseARM64(op string) (Location, error) {
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
-	base, ok := regsARM64[parts[0]]
+	base, ok := regsARM64()[parts[0]]
 	if !ok || base.Vector || base.Size != 8 {
 		return Location{}, fmt.Errorf("bad base register %q in %q", parts[0], op)
 	}
@@ -352,7 +352,7 @@ func parseARM64(op string) (Location, error) {
 		loc.Offset = n
 		return loc, nil
 	}
-	idx, ok := regsARM64[parts[1]]
+	idx, ok := regsARM64()[parts[1]]
 	if !ok || idx.Vector || idx.Canonical == "sp" {
 		return Location{}, fmt.Errorf("bad index register %q in %q", parts[1], op)
 	}
