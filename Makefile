@@ -42,7 +42,7 @@ deps:
 	fi
 	@$(GO) mod download
 
-$(DEMO_BIN): $(wildcard $(DEMO)/src/*.cpp $(DEMO)/src/*/*.h $(DEMO)/src/*.h)
+$(DEMO_BIN): $(wildcard $(DEMO)/src/*.cpp $(DEMO)/src/*/*.h $(DEMO)/src/*.h $(DEMO)/Makefile)
 	$(MAKE) -C $(DEMO)
 
 # demo: the main job on the bundled demo target.
@@ -51,6 +51,9 @@ demo: deps build $(DEMO_BIN)
 	$(USDTKIT) list $(DEMO_BIN)
 	@echo "== usdtkit list -v $(DEMO_BIN) 'validation:*'"
 	$(USDTKIT) list -v $(DEMO_BIN) 'validation:*'
+	@echo "== usdtkit list -p PID 'net:*' (a running minid; SEMAPHORE = how many tracers enabled it)"
+	@$(DEMO_BIN) --interval-ms 100 > /dev/null & pid=$$!; sleep 0.3; \
+		$(USDTKIT) list -p $$pid 'net:*'; status=$$?; kill $$pid; exit $$status
 
 # test: every test; with CI=true the ones that need root, BPF or a tool run
 # and fail instead of skipping.
