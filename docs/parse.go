@@ -118,7 +118,7 @@ func parse(name string, data []byte) (*Doc, error) {
 	for len(s) > 0 {
 		l, rest, _ := strings.Cut(s, "\n")
 		s = rest
-		p.lines = append(p.lines, line{raw: strings.TrimSuffix(l, "\r")})
+		p.lines = append(p.lines, line{raw: strings.TrimRight(l, "\r")})
 	}
 	p.classify()
 	p.structure()
@@ -277,10 +277,7 @@ func headingName(text, keyword string) (name string, backticked, ok bool) {
 	if spans := codeSpans(rest); len(spans) > 0 && spans[0].start == 0 {
 		return strings.TrimSpace(rest[spans[0].cstart:spans[0].cend]), true, true
 	}
-	if strings.ContainsAny(rest, " \t`") {
-		return rest, false, true // malformed; the caller reports it
-	}
-	return rest, false, true
+	return rest, false, true // the caller checks the name
 }
 
 func validName(s string) bool {
@@ -325,7 +322,10 @@ func (p *parser) structure() {
 			continue
 		}
 		lineno := i + 1
-		if name, bt, ok := headingName(l.text, "Context"); ok && (validName(name) || l.level == 3) {
+		// At its own level a heading that starts with the keyword is an
+		// entry or a problem; at another level only a name in backticks
+		// makes it one ("## Context switching" is prose).
+		if name, bt, ok := headingName(l.text, "Context"); ok && (l.level == 3 || bt && validName(name)) {
 			closeSection(i)
 			if !validName(name) {
 				p.problem(lineno, "malformed context heading %q; write \"### Context `name`\"", l.text)
@@ -347,7 +347,7 @@ func (p *parser) structure() {
 			p.doc.Contexts = append(p.doc.Contexts, ctx)
 			continue
 		}
-		if name, bt, ok := headingName(l.text, "Tracepoint"); ok && (tracepointName(name, ctx) != "" || l.level == 4) {
+		if name, bt, ok := headingName(l.text, "Tracepoint"); ok && (l.level == 4 || bt && strings.Contains(name, ":") && tracepointName(name, nil) != "") {
 			closeEntry(i)
 			if ctx != nil && ctxDescEnd < 0 {
 				ctxDescEnd = i
@@ -578,10 +578,8 @@ func (p *parser) arg(index int, it *listItem) Arg {
 		return a
 	}
 	sp, ok := splitArg(a.Text)
-	if !ok {
-		if sp.phrase == "" {
-			return fail("no type; write \"Description as `type`\"")
-		}
+	if !ok && sp.phrase == "" {
+		return fail("no type; write \"Description as `type`\"")
 	}
 	a.Description, a.TypePhrase, a.Remark = sp.desc, sp.phrase, sp.remark
 	t, err := ParseType(sp.phrase)
@@ -648,17 +646,22 @@ func codeSpans(s string) []codeSpan {
 // before starts, or -1.
 func asBefore(before string) int {
 	s := strings.TrimRight(before, " \t")
-	lower := strings.ToLower(s)
 	for _, suf := range []string{"as an", "as a", "as"} {
-		if !strings.HasSuffix(lower, suf) {
+		at := len(s) - len(suf)
+		if at < 0 || !strings.EqualFold(s[at:], suf) {
 			continue
 		}
-		at := len(s) - len(suf)
-		if at == 0 || lower[at-1] == ' ' || lower[at-1] == '\t' || lower[at-1] == '(' {
+		if at == 0 || !isWordByte(s[at-1]) {
 			return at
 		}
 	}
 	return -1
+}
+
+// isWordByte reports whether c can be part of a word: an ASCII letter,
+// digit or underscore, or a byte of a multi-byte UTF-8 character.
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 0x80 || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
 }
 
 type argSplit struct {
@@ -720,20 +723,20 @@ func splitArg(text string) (sp argSplit, ok bool) {
 			words = words[:6]
 		}
 		for n := len(words); n > 0; n-- {
-			phrase := strings.TrimRight(strings.Join(words[:n], " "), ".,;:")
-			if _, err := ParseType(phrase); err != nil || phrase == "" {
+			joined := strings.Join(words[:n], " ")
+			phrase := strings.TrimRight(joined, ".,;:")
+			if phrase == "" {
+				continue
+			}
+			if _, err := ParseType(phrase); err != nil {
 				continue
 			}
 			asAt := m[0]
-			if text[asAt] == ' ' || text[asAt] == '\t' || text[asAt] == '(' {
-				asAt++
+			if c := text[asAt]; c != 'a' && c != 'A' {
+				asAt++ // the match starts with the character before "as"
 			}
-			// the phrase starts at the first word; find its end in after
-			end := m[1] + wordsEnd(after, n)
-			remark := strings.TrimSpace(text[end:])
-			if trimmed := strings.TrimRight(strings.Join(words[:n], " "), ".,;:"); len(trimmed) < len(strings.Join(words[:n], " ")) {
-				remark = strings.TrimSpace(strings.Join(words[:n], " ")[len(trimmed):] + " " + remark)
-			}
+			// punctuation glued to the last word belongs to the remark
+			remark := strings.TrimSpace(joined[len(phrase):] + " " + text[m[1]+wordsEnd(after, n):])
 			return argSplit{desc: strings.TrimSpace(text[:asAt]), phrase: phrase, remark: remark}, true
 		}
 	}

@@ -16,11 +16,16 @@ const (
 )
 
 // NewTracepoint returns an entry for context:event with one argument per
-// type, descriptions being placeholders for a person to fill in.
+// type, descriptions being placeholders for a person to fill in. A type's
+// documented length goes in its argument's remark.
 func NewTracepoint(context, event string, types ...Type) *Tracepoint {
 	tp := &Tracepoint{Context: context, Event: event, Description: DescriptionPlaceholder, Args: []Arg{}}
 	for i, t := range types {
-		tp.Args = append(tp.Args, Arg{Index: i, Description: ArgPlaceholder, TypePhrase: t.Phrase(), Type: t})
+		a := Arg{Index: i, Description: ArgPlaceholder, TypePhrase: t.Phrase(), Type: t}
+		if d := t.detail(); d != "" {
+			a.Remark = "(" + d + ")"
+		}
+		tp.Args = append(tp.Args, a)
 	}
 	return tp
 }
@@ -36,9 +41,10 @@ func NewTracepoint(context, event string, types ...Type) *Tracepoint {
 //
 //	Notes.
 //
-// An entry without arguments has no "Arguments passed:" list. Line numbers
-// are ignored. The text ends in a single newline; entries are separated by
-// a blank line.
+// An entry without arguments has no "Arguments passed:" list, unless it
+// has notes: then "Arguments passed: none" keeps them apart from the
+// description. Line numbers are ignored. The text ends in a single
+// newline; entries are separated by a blank line.
 func FormatTracepoint(tp *Tracepoint) string {
 	var b bytes.Buffer
 	writeTracepoint(&b, tp)
@@ -78,7 +84,8 @@ func writeTracepoint(b *bytes.Buffer, tp *Tracepoint) {
 	if tp.Description != "" {
 		b.WriteString("\n" + tp.Description + "\n")
 	}
-	if len(tp.Args) > 0 {
+	switch {
+	case len(tp.Args) > 0:
 		b.WriteString("\nArguments passed:\n")
 		for i := range tp.Args {
 			b.WriteString(strconv.Itoa(i+1) + ".")
@@ -87,6 +94,8 @@ func writeTracepoint(b *bytes.Buffer, tp *Tracepoint) {
 			}
 			b.WriteByte('\n')
 		}
+	case tp.Notes != "":
+		b.WriteString("\nArguments passed: none\n") // keeps the notes apart from the description
 	}
 	if tp.Notes != "" {
 		b.WriteString("\n" + tp.Notes + "\n")
