@@ -1,0 +1,95 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Severity orders findings; --fail-on compares against it.
+type Severity int
+
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return fmt.Sprintf("Severity(%d)", int(s))
+}
+
+// MarshalText writes the severity's name.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// ParseSeverity reads "info", "warning" or "error".
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(s) {
+	case "info", "note":
+		return Info, nil
+	case "warning", "warn":
+		return Warning, nil
+	case "error":
+		return Error, nil
+	}
+	return 0, fmt.Errorf("unknown severity %q (want info, warning or error)", s)
+}
+
+// Kind names what a finding is about. The kinds and their severities are
+// documented, with an example each, in docs/audit.md.
+type Kind string
+
+const (
+	Undocumented     Kind = "undocumented"           // in source or binary, not in the docs
+	Stale            Kind = "stale"                  // documented, in neither source nor binary
+	NotInBinary      Kind = "not-in-binary"          // in source and docs, not in the binary
+	NoTracepoints    Kind = "no-tracepoints"         // the binary has no notes at all
+	ArgCount         Kind = "arg-count"              // argument counts differ
+	ArgSize          Kind = "arg-size"               // documented size differs from the spec's
+	ArgSign          Kind = "arg-signedness"         // documented signedness differs from the spec's
+	PointerSize      Kind = "pointer-size"           // a documented pointer whose spec is not pointer-sized
+	MissingSemaphore Kind = "missing-semaphore"      // TRACEPOINT without TRACEPOINT_SEMAPHORE
+	OrphanSemaphore  Kind = "orphan-semaphore"       // TRACEPOINT_SEMAPHORE without TRACEPOINT
+	UnguardedNote    Kind = "no-semaphore-in-binary" // the source defines a semaphore, the note has none
+	SiteArgCount     Kind = "call-site-arg-count"    // call sites of one tracepoint differ in count
+	TooManyArgs      Kind = "too-many-args"          // more than 12 arguments
+	BpftraceArgs     Kind = "bpftrace-arg-limit"     // an argument beyond arg5
+	BpftraceStrlen   Kind = "bpftrace-strlen"        // a documented string longer than 63 characters
+	DocSyntax        Kind = "doc-syntax"             // the doc could not be read as the format wants
+	SourceSyntax     Kind = "source-syntax"          // a macro call that could not be read
+	UndecodableSpec  Kind = "undecodable-spec"       // a binary argument spec that could not be decoded
+)
+
+// Finding is one disagreement.
+type Finding struct {
+	Kind       Kind     `json:"kind"`
+	Severity   Severity `json:"severity"`
+	Tracepoint string   `json:"tracepoint"` // context:event, "" for file-wide findings
+	// File and Line locate the finding in the doc or the source; for a
+	// finding about the binary, File is the binary and Line is 0.
+	File string `json:"file"`
+	Line int    `json:"line"`
+	// CallSite is the binary call site's address (0x...), when the finding
+	// is about one.
+	CallSite string `json:"call_site"`
+	Message  string `json:"message"`
+	Fix      string `json:"fix"`
+}
+
+func (f Finding) String() string {
+	where := f.File
+	if f.Line > 0 {
+		where = fmt.Sprintf("%s:%d", f.File, f.Line)
+	}
+	if f.CallSite != "" {
+		where += "@" + f.CallSite
+	}
+	return fmt.Sprintf("%s: %s: %s [%s]", where, f.Severity, f.Message, f.Kind)
+}
