@@ -37,6 +37,7 @@ func main() {
 	}
 	defer os.RemoveAll(work)
 	benchList(work)
+	benchAudit(work)
 }
 
 // A command to time; skipped with a reason when its tool is missing.

@@ -11,7 +11,8 @@ func newRootCmd(io *IOStreams) *cobra.Command {
 		Long: `usdtkit works with USDT tracepoints (SystemTap SDT notes) in C/C++ programs,
 with Bitcoin Core's bitcoind as the first-class target:
 
-  list     which tracepoints a binary, library or process carries, with decoded arguments`,
+  list     which tracepoints a binary, library or process carries, with decoded arguments
+  audit    whether the tracing docs, the TRACEPOINT calls and the binary agree`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
