@@ -1,0 +1,97 @@
+package patches
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// sourceExts are the file name extensions ScanDir reads.
+var sourceExts = map[string]bool{
+	".c": true, ".cc": true, ".cpp": true, ".cxx": true,
+	".h": true, ".hh": true, ".hpp": true, ".hxx": true,
+}
+
+// ScanDir scans the C and C++ sources (.c .cc .cpp .cxx .h .hh .hpp .hxx)
+// under root, in lexical order of their paths, and returns their tracepoint
+// macros. A Macro's File is the path under root joined to root.
+//
+// It skips hidden directories, build directories (build, _build, build-*,
+// build_*, cmake-build-* and any directory holding a CMakeCache.txt) and
+// symbolic links. A file it cannot read or scan does not stop it: the
+// returned error joins the errors of all such files, and the macros of the
+// others are returned with it.
+func ScanDir(root string) ([]Macro, error) {
+	var macros []Macro
+	var errs []error
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root {
+				return err
+			}
+			errs = append(errs, err)
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if path != root && skipDir(path, d.Name()) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !sourceExts[filepath.Ext(path)] {
+			return nil
+		}
+		src, err := readSource(path)
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		found, err := Scan(path, src)
+		macros = append(macros, found...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return macros, fmt.Errorf("scan %s: %w", root, err)
+	}
+	return macros, errors.Join(errs...)
+}
+
+func skipDir(path, name string) bool {
+	if strings.HasPrefix(name, ".") || name == "build" || name == "_build" ||
+		strings.HasPrefix(name, "build-") || strings.HasPrefix(name, "build_") ||
+		strings.HasPrefix(name, "cmake-build-") {
+		return true
+	}
+	_, err := os.Lstat(filepath.Join(path, "CMakeCache.txt"))
+	return err == nil
+}
+
+// readSource reads a file of at most MaxFileSize bytes.
+func readSource(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("scan %s: %d bytes: %w", path, st.Size(), ErrTooLarge)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(src) > MaxFileSize {
+		return nil, fmt.Errorf("scan %s: over %d bytes: %w", path, MaxFileSize, ErrTooLarge)
+	}
+	return src, nil
+}
