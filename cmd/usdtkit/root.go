@@ -21,5 +21,6 @@ with Bitcoin Core's bitcoind as the first-class target:
 	root.SetErr(io.ErrOut)
 	root.SetIn(io.In)
 	root.AddCommand(newListCmd(io, nil))
+	root.AddCommand(newAuditCmd(io, nil))
 	return root
 }

@@ -191,7 +191,34 @@ func (a *auditor) binaryNames() string {
 	return strings.Join(names, ", ")
 }
 
+// isTestSource reports whether a source file is test code: a path component
+// "test" or "tests", or a name ending in _test(s).cpp. Its tracepoints exist
+// for the tests (Bitcoin Core's src/test/util_trace_tests.cpp) and are not
+// expected in the docs.
+func isTestSource(path string) bool {
+	p := "/" + strings.ReplaceAll(path, "\\", "/")
+	if strings.Contains(p, "/test/") || strings.Contains(p, "/tests/") {
+		return true
+	}
+	base := p[strings.LastIndex(p, "/")+1:]
+	if dot := strings.LastIndex(base, "."); dot > 0 {
+		base = base[:dot]
+	}
+	return strings.HasSuffix(base, "_test") || strings.HasSuffix(base, "_tests")
+}
+
 func (a *auditor) undocumented(v *view) {
+	testOnly := len(v.calls) > 0
+	for _, c := range v.calls {
+		testOnly = testOnly && isTestSource(c.File)
+	}
+	if testOnly {
+		c := v.calls[0]
+		a.add(Finding{Kind: Undocumented, Severity: Info, Tracepoint: v.id, File: c.File, Line: c.Line,
+			Message: fmt.Sprintf("%s is only in test code (%s) and not documented", v.id, c.where()),
+			Fix:     "nothing to do for a test-only tracepoint; document it if users are meant to trace it"})
+		return
+	}
 	f := Finding{Kind: Undocumented, Severity: Error, Tracepoint: v.id,
 		Fix: fmt.Sprintf("add a \"#### Tracepoint `%s`\" entry under \"### Context `%s`\" in %s (usdtkit audit --fix writes it)", v.id, contextOf(v.id), a.in.DocPath)}
 	if len(v.calls) > 0 {
@@ -214,8 +241,12 @@ func (a *auditor) stale(v *view, hasSrc, hasBin bool) {
 	if hasBin {
 		where = append(where, a.binaryNames())
 	}
+	msg := fmt.Sprintf("%s is documented but is not in %s", v.id, strings.Join(where, ""))
+	if len(where) > 1 {
+		msg = fmt.Sprintf("%s is documented but is in neither %s", v.id, strings.Join(where, " nor "))
+	}
 	a.add(Finding{Kind: Stale, Severity: Error, Tracepoint: v.id, File: a.in.DocPath, Line: v.doc.Line,
-		Message: fmt.Sprintf("%s is documented but is in neither %s", v.id, strings.Join(where, " nor ")),
+		Message: msg,
 		Fix:     "remove the entry, or restore the tracepoint if it was dropped by mistake"})
 }
 
@@ -225,7 +256,7 @@ func (a *auditor) notInBinary(v *view) {
 	fix := "build the binary that compiles " + c.File + ", or with tracing enabled"
 	if c.Cond != "" {
 		msg += fmt.Sprintf("; the call is under #if %s", c.Cond)
-		fix = fmt.Sprintf("build with %s, or audit the binary that contains %s", c.Cond, c.File)
+		fix = fmt.Sprintf("build a configuration where %s holds, or audit the binary that contains %s", c.Cond, c.File)
 	}
 	a.add(Finding{Kind: NotInBinary, Severity: Warning, Tracepoint: v.id, File: c.File, Line: c.Line, Message: msg, Fix: fix})
 }

@@ -229,6 +229,17 @@ func TestDrift(t *testing.T) {
 	}
 }
 
+func TestTestOnlyTracepoints(t *testing.T) {
+	w := clean()
+	w.sources = append(w.sources,
+		audit.Source{Kind: audit.SourceSemaphore, Context: "test", Event: "zero_args", File: "src/test/util_trace_tests.cpp", Line: 10},
+		audit.Source{Macro: "TRACEPOINT", Context: "test", Event: "zero_args", File: "src/test/util_trace_tests.cpp", Line: 20})
+	fs := only(w.run(t), audit.Undocumented)
+	if len(fs) != 1 || fs[0].Severity != audit.Info || !strings.Contains(fs[0].Message, "only in test code") {
+		t.Errorf("test-only tracepoint: %v", fs)
+	}
+}
+
 // Two views are enough: docs and source alone, docs and binary alone.
 func TestTwoViews(t *testing.T) {
 	w := clean()
@@ -244,7 +255,7 @@ func TestTwoViews(t *testing.T) {
 	w = clean()
 	w.noSrc = true
 	w.doc += "\n#### Tracepoint `validation:gone`\n\nOld.\n"
-	if fs := only(w.run(t), audit.Stale); len(fs) != 1 || !strings.Contains(fs[0].Message, "in neither build/bin/bitcoind") {
+	if fs := only(w.run(t), audit.Stale); len(fs) != 1 || !strings.Contains(fs[0].Message, "is not in build/bin/bitcoind") {
 		t.Errorf("docs+binary stale: %v", fs)
 	}
 }
