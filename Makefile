@@ -51,6 +51,8 @@ demo: deps build $(DEMO_BIN)
 	$(USDTKIT) list $(DEMO_BIN)
 	@echo "== usdtkit list -v $(DEMO_BIN) 'validation:*'"
 	$(USDTKIT) list -v $(DEMO_BIN) 'validation:*'
+	@echo "== usdtkit audit: do the demo's doc/tracing.md, its TRACEPOINT calls and the binary agree?"
+	$(USDTKIT) audit --docs $(DEMO)/doc/tracing.md --src $(DEMO)/src $(DEMO_BIN)
 	@echo "== usdtkit list -p PID 'net:*' (a running minid; SEMAPHORE = how many tracers enabled it)"
 	@$(DEMO_BIN) --interval-ms 100 > /dev/null & pid=$$!; sleep 0.3; \
 		$(USDTKIT) list -p $$pid 'net:*'; status=$$?; kill $$pid; exit $$status
