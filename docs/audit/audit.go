@@ -397,7 +397,9 @@ func (a *auditor) semaphoreFindings(v *view, hasSrc bool) {
 	for _, c := range v.calls {
 		modern = modern || c.Macro == "TRACEPOINT"
 	}
-	if modern && len(v.semaphores) == 0 {
+	// Only a tree that guards tracepoints with semaphores at all expects
+	// one per TRACEPOINT (Bitcoin Core before 2024-10 had none).
+	if modern && len(v.semaphores) == 0 && a.semaphoresInUse() {
 		c := v.calls[0]
 		a.add(Finding{Kind: MissingSemaphore, Severity: Error, Tracepoint: v.id, File: c.File, Line: c.Line,
 			Message: fmt.Sprintf("%s: TRACEPOINT at %s has no TRACEPOINT_SEMAPHORE(%s, %s)", v.id, c.where(), contextOf(v.id), eventOf(v.id)),
@@ -447,6 +449,15 @@ func (a *auditor) toolLimits(v *view) {
 				Fix:     fmt.Sprintf("run bpftrace with BPFTRACE_STRLEN=%d (or more)", da.Type.MaxLen+1)})
 		}
 	}
+}
+
+func (a *auditor) semaphoresInUse() bool {
+	for i := range a.in.Sources {
+		if a.in.Sources[i].Kind == SourceSemaphore {
+			return true
+		}
+	}
+	return false
 }
 
 func argsLine(tp *docs.Tracepoint) int {
