@@ -177,8 +177,7 @@ func (lx *lexer) next() token {
 		if end < n && (src[end] == '"' || src[end] == '\'') {
 			if k, e, ok := lx.prefixed(pos, end); ok {
 				t.kind, t.end = k, e
-				lx.pos = e
-				return t
+				return lx.done(t)
 			}
 		}
 		t.kind, t.end = tokIdent, end
@@ -191,6 +190,14 @@ func (lx *lexer) next() token {
 	default:
 		l, op := punct(src, pos)
 		t.kind, t.op, t.end = tokPunct, op, pos+l
+	}
+	return lx.done(t)
+}
+
+// done moves past t and returns it, or tokEOF when lexing it failed.
+func (lx *lexer) done(t token) token {
+	if lx.err != nil {
+		return token{kind: tokEOF, off: len(lx.src), end: len(lx.src)}
 	}
 	lx.pos = t.end
 	return t
@@ -275,9 +282,8 @@ func (lx *lexer) raw(start, q int) (int, bool) {
 	closing[1+d] = '"'
 	j := bytes.Index(src[i+1:], closing[:d+2])
 	if j < 0 {
-		if lx.lenient {
-			return 0, false
-		}
+		// Even in a skipped block: going on would search the rest of the
+		// file again for every R"( that follows.
 		lx.fail(start, "unterminated raw string literal")
 		return n, true
 	}

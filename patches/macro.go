@@ -92,12 +92,35 @@ func joinConds(conds []string) string {
 	}
 	parts := make([]string, len(conds))
 	for i, c := range conds {
-		if strings.Contains(c, "||") || strings.Contains(c, "?") {
+		if looseCond(c) {
 			c = "(" + c + ")"
 		}
 		parts[i] = c
 	}
 	return strings.Join(parts, " && ")
+}
+
+// looseCond reports whether c has a || or ?: outside parentheses, so that
+// it needs them when joined with &&.
+func looseCond(c string) bool {
+	depth := 0
+	for i := 0; i < len(c); i++ {
+		switch c[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case '?':
+			if depth == 0 {
+				return true
+			}
+		case '|':
+			if depth == 0 && i+1 < len(c) && c[i+1] == '|' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // FileInfo is what a scan learns about one source file: its tracepoint

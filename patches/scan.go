@@ -12,7 +12,6 @@ import (
 const (
 	maxCondDepth  = 256     // nested #if blocks
 	maxCondBudget = 1 << 21 // condition entries copied into macros per file
-	maxAngleScan  = 1024    // tokens looked at to find the > of a template
 )
 
 // Scan returns the tracepoint macro calls in the C or C++ source src, in
@@ -340,13 +339,16 @@ func (s *scanner) join(toks []token) string {
 // neither do commas between template angle brackets.
 //
 // Angle brackets are ambiguous without knowing which names are templates.
-// The heuristic: a < right after an identifier opens a template argument
-// list when a matching > (or the first half of >>) follows at the same
-// nesting depth before a ; or a closing ), ] or } of an enclosing group, and
-// within maxAngleScan tokens. So std::pair<int, int>{1, 2} and foo<a, b>(c)
-// are one argument each, while a < b, c are two. The rare a < b, c > d is
-// taken for one argument, as it would be if a were a template.
+// The heuristic: a < written right after an identifier, with no space
+// between, opens a template argument list when a matching > follows outside
+// any nested parentheses, brackets or braces and before a ; or the end of
+// the argument list. Lists nest, and >> closes two of them (with only one
+// open it is a shift). So std::pair<int, int>{1, 2}, foo<a, b>(c) and
+// std::map<int, std::vector<int>>{} are one argument each, while
+// a < b, c > d are two; the rare a<b, c>d is taken for one, as it would be if
+// a were a template.
 func splitArgs(toks []token) [][]token {
+	closeAt := angleMatches(toks)
 	var parts [][]token
 	start, depth := 0, 0
 	for i := 0; i < len(toks); i++ {
@@ -360,10 +362,8 @@ func splitArgs(toks []token) [][]token {
 		case ')', ']', '}':
 			depth--
 		case '<':
-			if depth == 0 && i > 0 && toks[i-1].kind == tokIdent {
-				if j := matchAngle(toks, i); j > 0 {
-					i = j
-				}
+			if depth == 0 && closeAt != nil && closeAt[i] > i {
+				i = closeAt[i]
 			}
 		case ',':
 			if depth == 0 {
@@ -375,13 +375,14 @@ func splitArgs(toks []token) [][]token {
 	return append(parts, toks[start:])
 }
 
-// matchAngle returns the index of the > that closes the < at toks[i], or
-// -1; see splitArgs.
-func matchAngle(toks []token, i int) int {
-	angles, depth := 1, 0
-	last := min(len(toks), i+1+maxAngleScan)
-	for j := i + 1; j < last; j++ {
-		t := toks[j]
+// angleMatches returns, for every < at the top level of toks that opens a
+// template argument list by the heuristic of splitArgs, the index of the >
+// or >> that closes it; nil when there is none. It is one pass with a stack,
+// so hostile input costs no more than its length.
+func angleMatches(toks []token) []int {
+	var closeAt, open []int
+	depth := 0
+	for j, t := range toks {
 		if t.kind != tokPunct {
 			continue
 		}
@@ -390,32 +391,36 @@ func matchAngle(toks []token, i int) int {
 			depth++
 		case ')', ']', '}':
 			if depth == 0 {
-				return -1
+				open = open[:0]
+			} else {
+				depth--
 			}
-			depth--
 		case ';':
 			if depth == 0 {
-				return -1
+				open = open[:0]
 			}
 		case '<':
-			if depth == 0 && toks[j-1].kind == tokIdent {
-				angles++
+			if depth == 0 && j > 0 && toks[j-1].kind == tokIdent && !t.space {
+				open = append(open, j)
 			}
-		case '>':
-			if depth == 0 {
-				if angles--; angles == 0 {
-					return j
-				}
+		case '>', opShr:
+			n := 1
+			if t.op == opShr {
+				n = 2
 			}
-		case opShr:
-			if depth == 0 {
-				if angles -= 2; angles <= 0 {
-					return j
-				}
+			if depth != 0 || len(open) < n {
+				continue
+			}
+			if closeAt == nil {
+				closeAt = make([]int, len(toks))
+			}
+			for ; n > 0; n-- {
+				closeAt[open[len(open)-1]] = j
+				open = open[:len(open)-1]
 			}
 		}
 	}
-	return -1
+	return closeAt
 }
 
 // cond returns the conditions at the current position, shared between the

@@ -1,0 +1,83 @@
+package patches
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzScan feeds arbitrary source to the tokenizer and finder, without the
+// panic recovery of the exported entry points, and checks what it reports.
+// The seed corpus is in testdata/fuzz/FuzzScan.
+func FuzzScan(f *testing.F) {
+	f.Add([]byte("TRACEPOINT(net, closed, id, name.c_str());\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		info, err := scanFile("f.cpp", src)
+		if info == nil {
+			t.Fatalf("no FileInfo (err %v)", err)
+		}
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) || se.Line < 1 || se.Col < 1 || se.File != "f.cpp" {
+				t.Fatalf("bad error %#v", err)
+			}
+		}
+		if len(info.Macros) > 0 && !bytes.Contains(src, []byte("TRACE")) && !bytes.Contains(src, []byte("STAP_PROBE")) {
+			t.Fatalf("macros found in a source without their names: %+v", info.Macros)
+		}
+		maxLine := bytes.Count(src, []byte{'\n'}) + 1
+		semaphores := 0
+		prevLine, prevCol := 0, 0
+		for _, m := range info.Macros {
+			if m.Line < 1 || m.Col < 1 || m.EndLine < m.Line || m.EndLine > maxLine {
+				t.Fatalf("bad position %d:%d-%d of %+v", m.Line, m.Col, m.EndLine, m)
+			}
+			if m.Line < prevLine || m.Line == prevLine && m.Col <= prevCol {
+				t.Fatalf("%d:%d after %d:%d", m.Line, m.Col, prevLine, prevCol)
+			}
+			prevLine, prevCol = m.Line, m.Col
+			kind, want, ok := classify([]byte(m.Name))
+			if !ok || kind != m.Kind {
+				t.Fatalf("%s reported as %v", m.Name, m.Kind)
+			}
+			if kind == Semaphore {
+				semaphores++
+			}
+			for _, a := range m.Args {
+				if strings.TrimSpace(a) != a {
+					t.Fatalf("argument %q not trimmed", a)
+				}
+			}
+			if m.Err != nil {
+				continue
+			}
+			if !isIdent(m.Context) || !isIdent(m.Event) {
+				t.Fatalf("%s reported without an error", m.ID())
+			}
+			if want >= 0 && len(m.Args) != want || len(m.Args) > MaxArgs {
+				t.Fatalf("%s with %d arguments reported without an error", m.Name, len(m.Args))
+			}
+		}
+		if semaphores != len(info.Semaphores) {
+			t.Fatalf("%d semaphore macros, %d semaphore lines", semaphores, len(info.Semaphores))
+		}
+		for _, inc := range info.Includes {
+			if inc.Line < 1 || inc.Line > maxLine || inc.Line > info.LastInclude {
+				t.Fatalf("bad include %+v (last %d)", inc, info.LastInclude)
+			}
+		}
+	})
+}
+
+func isIdent(s string) bool {
+	if s == "" || class[s[0]]&cIdentStart == 0 {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if class[s[i]]&cIdent == 0 {
+			return false
+		}
+	}
+	return true
+}
