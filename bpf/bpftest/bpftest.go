@@ -1,0 +1,66 @@
+// Package bpftest gates the tests that load BPF programs: they skip, with
+// the reason, where BPF tracing is unavailable, and fail instead when the
+// environment variable CI is "true", so CI can never pass by skipping.
+package bpftest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/features"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+var (
+	once   sync.Once
+	reason string
+)
+
+// Require skips t, or fails it when CI=true, unless this process can load
+// BPF tracing programs with ring buffers and attach uprobes.
+func Require(t testing.TB) {
+	t.Helper()
+	once.Do(func() { reason = probe() })
+	if reason == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("BPF unavailable: %s (CI=true: tests must not skip; run them as root on Linux 5.8 or later)", reason)
+	}
+	t.Skip("BPF unavailable: " + reason)
+}
+
+func probe() string {
+	if runtime.GOOS != "linux" {
+		return "not Linux"
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return fmt.Sprintf("raise memlock limit: %v", err)
+	}
+	check := func(what string, err error) string {
+		switch {
+		case err == nil:
+			return ""
+		case errors.Is(err, os.ErrPermission):
+			return what + ": needs root or CAP_BPF+CAP_PERFMON"
+		case errors.Is(err, ebpf.ErrNotSupported):
+			return what + ": not supported by this kernel"
+		}
+		return fmt.Sprintf("%s: %v", what, err)
+	}
+	if r := check("kprobe programs", features.HaveProgramType(ebpf.Kprobe)); r != "" {
+		return r
+	}
+	if r := check("ring buffers", features.HaveMapType(ebpf.RingBuf)); r != "" {
+		return r
+	}
+	if _, err := os.Stat("/sys/bus/event_source/devices/uprobe"); err != nil {
+		return "no uprobe PMU (/sys/bus/event_source/devices/uprobe): kernel without CONFIG_UPROBE_EVENTS"
+	}
+	return ""
+}
