@@ -15,17 +15,21 @@
 // reported; names that only start like a macro (TRACEPOINT_ACTIVE) or end
 // like one (MY_TRACEPOINT) are not either. Arguments are split at top-level
 // commas, not at commas nested in parentheses, brackets, braces or template
-// argument lists; since a < after an identifier may or may not open a
-// template argument list, it is taken to open one when the matching > comes
-// before a ; or the end of the enclosing group (see splitArgs). The #if
-// conditions are recorded, not evaluated: calls in #if 0 blocks are reported
-// with the condition "0".
+// argument lists. As a < may or may not open a template argument list, one
+// written right after an identifier with no space between is taken to open
+// one when a matching > (or >>, closing two) follows before a ; or the end
+// of the enclosing group: std::pair<int, int>{1, 2} is one argument,
+// a < b, c > d are two, and the rare a<b, c>d is one. Line splices are
+// honoured everywhere, as by the compiler; digraphs are not recognised. The
+// #if conditions are recorded, not evaluated: calls in #if 0 blocks are
+// reported with the condition "0".
 //
 // # Errors
 //
-// A file that cannot be tokenized (an unterminated block comment, string,
-// raw string or macro call, or #if blocks nested absurdly deep) makes the
-// scan of that file return a [*SyntaxError] with its file, line and column,
+// A file that cannot be read through (an unterminated block comment,
+// string, raw string or macro call, or #if blocks nested deeper or holding
+// more calls than the limits against hostile input allow) makes the scan of
+// that file return a [*SyntaxError] with its file, line and column,
 // together with the calls found before it. A call that can be read but is
 // ill-formed (TRACE5 with four arguments, a context that is not an
 // identifier) is reported as a Macro whose Err is a [*SyntaxError]; it is not

@@ -23,10 +23,18 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("bad error %#v", err)
 			}
 		}
-		if len(info.Macros) > 0 && !bytes.Contains(src, []byte("TRACE")) && !bytes.Contains(src, []byte("STAP_PROBE")) {
+		joined, splices := splice(src)
+		if len(info.Macros) > 0 && !bytes.Contains(joined, []byte("TRACE")) && !bytes.Contains(joined, []byte("STAP_PROBE")) {
 			t.Fatalf("macros found in a source without their names: %+v", info.Macros)
 		}
 		maxLine := bytes.Count(src, []byte{'\n'}) + 1
+		spliced := splices != nil
+		lineStarts := []int{0}
+		for i, c := range src {
+			if c == '\n' {
+				lineStarts = append(lineStarts, i+1)
+			}
+		}
 		semaphores := 0
 		prevLine, prevCol := 0, 0
 		for _, m := range info.Macros {
@@ -49,6 +57,12 @@ func FuzzScan(f *testing.F) {
 					t.Fatalf("argument %q not trimmed", a)
 				}
 			}
+			if !spliced {
+				// The position is that of the name in the original.
+				if start := lineStarts[m.Line-1] + m.Col - 1; !bytes.HasPrefix(src[start:], []byte(m.Name)) {
+					t.Fatalf("%s at %d:%d points at %.20q", m.Name, m.Line, m.Col, src[start:])
+				}
+			}
 			if m.Err != nil {
 				continue
 			}
@@ -58,6 +72,7 @@ func FuzzScan(f *testing.F) {
 			if want >= 0 && len(m.Args) != want || len(m.Args) > MaxArgs {
 				t.Fatalf("%s with %d arguments reported without an error", m.Name, len(m.Args))
 			}
+			roundTrip(t, m)
 		}
 		if semaphores != len(info.Semaphores) {
 			t.Fatalf("%d semaphore macros, %d semaphore lines", semaphores, len(info.Semaphores))
@@ -80,4 +95,39 @@ func isIdent(s string) bool {
 		}
 	}
 	return true
+}
+
+// roundTrip checks that writing a well-formed call out again, one argument
+// and comma per line, reads back as the same call.
+func roundTrip(t *testing.T, m Macro) {
+	if len(m.Cond) > 0 {
+		return // a skipped block may hold what only reads there
+	}
+	parts := append([]string{m.Context, m.Event}, m.Args...)
+	for _, a := range m.Args {
+		if strings.HasPrefix(a, "#") || strings.HasSuffix(a, "\\") || openChar(a) {
+			return // would be a directive, a line splice, or run on
+		}
+	}
+	src := m.Name + "(\n" + strings.Join(parts, "\n,\n") + "\n)"
+	again, err := scanFile("again.cpp", []byte(src))
+	if err != nil || len(again.Macros) != 1 {
+		t.Fatalf("%q read back as %+v, %v", src, again.Macros, err)
+	}
+	a := again.Macros[0]
+	if a.Name != m.Name || a.ID() != m.ID() || strings.Join(a.Args, "\x00") != strings.Join(m.Args, "\x00") || a.Err != nil {
+		t.Fatalf("%q read back as %+v", src, a)
+	}
+}
+
+// openChar reports whether s holds a character literal cut short by the end
+// of its line, which would run on over what follows it on one line.
+func openChar(s string) bool {
+	lx := newLexer("", []byte(s))
+	for t := lx.next(); t.kind != tokEOF; t = lx.next() {
+		if t.kind == tokChar && (t.end-t.off < 2 || s[t.end-1] != '\'') {
+			return true
+		}
+	}
+	return false
 }

@@ -247,6 +247,9 @@ func (lx *lexer) quoted(start, q int) int {
 				lx.fail(start, "unterminated string literal")
 				return n
 			}
+			for i > q+1 && class[src[i-1]]&cSpace != 0 {
+				i-- // trailing blanks are not part of it
+			}
 			return i
 		default:
 			i++
