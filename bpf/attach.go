@@ -88,6 +88,10 @@ type Options struct {
 	RingSize int
 	// Mode is how call sites are attached; ModeAuto when 0.
 	Mode Mode
+	// NoPageFaults keeps the programs from faulting in the user memory
+	// they read, so a traced thread never waits for a page-in at a
+	// tracepoint; reads of pages it has not touched yet fail with EFAULT.
+	NoPageFaults bool
 }
 
 // Session is an attached set of tracepoints. Its methods may be called
@@ -96,6 +100,7 @@ type Session struct {
 	sites      []*site
 	probes     []elf.Probe
 	mode       Mode
+	sleepable  bool
 	monoToUnix int64
 
 	ring     *ebpf.Map
@@ -188,7 +193,7 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 		readerOK:   make(chan struct{}),
 		failures:   make([]atomic.Uint64, len(sites)),
 	}
-	if err := s.load(t, path, opts.PID, ringSize); err != nil {
+	if err := s.load(t, path, opts.PID, ringSize, !opts.NoPageFaults); err != nil {
 		s.release()
 		return nil, fmt.Errorf("attach %s: %w", path, err)
 	}
@@ -332,7 +337,7 @@ func monoToUnix() int64 {
 // chunks groups the sites into programs: every site alone without
 // cookies, else up to sitesPerProgram sites and insnsPerProgram
 // instructions each.
-func chunks(t *regTable, sites []*site, pid int, perSite bool) ([][]*site, []asm.Instructions, error) {
+func chunks(t *regTable, sites []*site, cfg progConfig, perSite bool) ([][]*site, []asm.Instructions, error) {
 	var groups [][]*site
 	if perSite {
 		for _, s := range sites {
@@ -348,7 +353,7 @@ func chunks(t *regTable, sites []*site, pid int, perSite bool) ([][]*site, []asm
 	for len(groups) > 0 {
 		g := groups[0]
 		groups = groups[1:]
-		insns, err := compileProgram(t, g, pid)
+		insns, err := compileProgram(t, g, cfg)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -363,7 +368,7 @@ func chunks(t *regTable, sites []*site, pid int, perSite bool) ([][]*site, []asm
 	return outG, outI, nil
 }
 
-func (s *Session) load(t *regTable, path string, pid, ringSize int) error {
+func (s *Session) load(t *regTable, path string, pid, ringSize int, fault bool) error {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return permErr(fmt.Errorf("raise memlock limit: %w", err))
 	}
@@ -379,11 +384,34 @@ func (s *Session) load(t *regTable, path string, pid, ringSize int) error {
 	if err != nil {
 		return permErr(fmt.Errorf("create counters: %w", err))
 	}
-	groups, code, err := chunks(t, s.sites, pid, s.mode == ModeProgramPerSite)
+	ex, err := link.OpenExecutable(path)
 	if err != nil {
 		return err
 	}
-	ex, err := link.OpenExecutable(path)
+	// Sleepable programs can fault in the pages they read; kernels
+	// without sleepable uprobes get programs that cannot.
+	cfg := progConfig{PID: pid, Sleepable: fault}
+	err = s.loadPrograms(t, ex, cfg)
+	if err != nil && fault && !errors.Is(err, ErrPermission) {
+		s.dropPrograms()
+		cfg.Sleepable = false
+		err = s.loadPrograms(t, ex, cfg)
+	}
+	if err != nil {
+		return err
+	}
+	s.sleepable = cfg.Sleepable
+	s.rd, err = ringbuf.NewReader(s.ring)
+	if err != nil {
+		return fmt.Errorf("read ring buffer: %w", err)
+	}
+	return nil
+}
+
+// loadPrograms generates, loads and attaches the programs for every call
+// site.
+func (s *Session) loadPrograms(t *regTable, ex *link.Executable, cfg progConfig) error {
+	groups, code, err := chunks(t, s.sites, cfg, s.mode == ModeProgramPerSite)
 	if err != nil {
 		return err
 	}
@@ -404,20 +432,30 @@ func (s *Session) load(t *regTable, path string, pid, ringSize int) error {
 		if s.mode == ModeUprobeMulti {
 			spec.AttachType = ebpf.AttachTraceUprobeMulti
 		}
+		if cfg.Sleepable {
+			spec.Flags = unix.BPF_F_SLEEPABLE
+		}
 		prog, err := ebpf.NewProgram(spec)
 		if err != nil {
 			return permErr(fmt.Errorf("load program for %s: %w", describe(g), err))
 		}
 		s.progs = append(s.progs, prog)
-		if err := s.attach(ex, prog, g, pid); err != nil {
+		if err := s.attach(ex, prog, g, cfg.PID); err != nil {
 			return err
 		}
 	}
-	s.rd, err = ringbuf.NewReader(s.ring)
-	if err != nil {
-		return fmt.Errorf("read ring buffer: %w", err)
-	}
 	return nil
+}
+
+// dropPrograms detaches and unloads the programs.
+func (s *Session) dropPrograms() {
+	for _, l := range s.links {
+		l.Close()
+	}
+	for _, p := range s.progs {
+		p.Close()
+	}
+	s.links, s.progs = nil, nil
 }
 
 func describe(g []*site) string {
@@ -507,6 +545,12 @@ func (s *Session) Events() <-chan Event { return s.events }
 
 // Mode is how the call sites were attached.
 func (s *Session) Mode() Mode { return s.mode }
+
+// FaultsIn reports whether the programs may fault in the user memory they
+// read (sleepable uprobes, Linux 6.1 or later; uprobe_multi 6.6). Without
+// it, reading memory the traced process has not touched yet, such as a
+// string literal in a page of .rodata not yet used, fails with EFAULT.
+func (s *Session) FaultsIn() bool { return s.sleepable }
 
 // Detach removes every uprobe, which returns the semaphores to their
 // earlier values; no new events arrive. Events already in the ring buffer

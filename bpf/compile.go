@@ -205,23 +205,33 @@ const (
 
 const labelExit = "exit"
 
+// progConfig is what a program is generated for.
+type progConfig struct {
+	// PID, when not 0, makes the program drop hits from other processes.
+	PID int
+	// Sleepable programs read user memory with bpf_copy_from_user, which
+	// faults pages in, and retry a string read that hit a page not yet
+	// faulted in. Others cannot fault: such a read fails with EFAULT.
+	Sleepable bool
+}
+
 // compileProgram generates one program for the sites. With one site it
 // needs no cookie; with several it dispatches on the BPF cookie, the
-// site id. pid, when not 0, drops hits from other processes.
+// site id.
 //
 // Registers: R6 the context (pt_regs), R7 the ring buffer record, R8 the
 // load bias, R9 the current tgid<<32|tid.
-func compileProgram(t *regTable, sites []*site, pid int) (asm.Instructions, error) {
+func compileProgram(t *regTable, sites []*site, cfg progConfig) (asm.Instructions, error) {
 	b := &builder{}
 	b.emit(
 		asm.Mov.Reg(asm.R6, asm.R1),
 		asm.FnGetCurrentPidTgid.Call(),
 		asm.Mov.Reg(asm.R9, asm.R0),
 	)
-	if pid > 0 {
+	if cfg.PID > 0 {
 		b.emit(
 			asm.RSh.Imm(asm.R0, 32),
-			asm.JNE.Imm(asm.R0, int32(pid), labelExit),
+			asm.JNE.Imm(asm.R0, int32(cfg.PID), labelExit),
 		)
 	}
 	if len(sites) == 1 {
@@ -240,7 +250,7 @@ func compileProgram(t *regTable, sites []*site, pid int) (asm.Instructions, erro
 		dispatch(b, sites)
 	}
 	for _, s := range sites {
-		if err := compileSite(b, t, s); err != nil {
+		if err := compileSite(b, t, s, cfg); err != nil {
 			return nil, fmt.Errorf("call site %d of %s: %w", s.index, s.probe.ID(), err)
 		}
 	}
@@ -305,7 +315,7 @@ func dispatch(b *builder, sites []*site) {
 
 // compileSite generates the code of one call site: reserve its record,
 // fill the header, read every argument, submit.
-func compileSite(b *builder, t *regTable, s *site) error {
+func compileSite(b *builder, t *regTable, s *site, cfg progConfig) error {
 	got := fmt.Sprintf("got_%d", s.id)
 	b.label(siteLabel(s.id))
 	b.emit(
@@ -339,12 +349,12 @@ func compileSite(b *builder, t *regTable, s *site) error {
 		)
 	}
 	for i := range s.args {
-		if err := compileArg(b, t, &s.args[i], slotOff(i)); err != nil {
+		if err := compileArg(b, t, &s.args[i], slotOff(i), cfg); err != nil {
 			return err
 		}
 	}
 	for i := range s.args {
-		compileRead(b, s, i)
+		compileRead(b, s, i, cfg)
 	}
 	b.emit(
 		asm.Mov.Reg(asm.R1, asm.R7),
@@ -410,7 +420,7 @@ func addConst(b *builder, dst, scratch asm.Register, v int64) {
 }
 
 // compileArg reads one argument's value into its slot.
-func compileArg(b *builder, t *regTable, pl *argPlan, slot int16) error {
+func compileArg(b *builder, t *regTable, pl *argPlan, slot int16, cfg progConfig) error {
 	a := &pl.arg
 	zeroErr := []asm.Instruction{
 		asm.StoreImm(asm.R7, slot+slotErr, 0, asm.Word),
@@ -476,7 +486,7 @@ func compileArg(b *builder, t *regTable, pl *argPlan, slot int16) error {
 			asm.Mov.Reg(asm.R1, asm.R7),
 			asm.Add.Imm(asm.R1, int32(slot)),
 			asm.Mov.Imm(asm.R2, int32(a.Size)),
-			asm.FnProbeReadUser.Call(),
+			readUser(cfg).Call(),
 			asm.StoreMem(asm.R7, slot+slotErr, asm.R0, asm.Word),
 			asm.StoreImm(asm.R7, slot+slotRet, 0, asm.Word),
 		)
@@ -493,7 +503,7 @@ func compileArg(b *builder, t *regTable, pl *argPlan, slot int16) error {
 
 // compileRead reads the string or buffer argument i points to into its
 // data area, and the helper's result into the slot.
-func compileRead(b *builder, s *site, i int) {
+func compileRead(b *builder, s *site, i int, cfg progConfig) {
 	pl := &s.args[i]
 	if pl.static != nil || pl.read.Kind == ReadInt {
 		return
@@ -503,7 +513,7 @@ func compileRead(b *builder, s *site, i int) {
 		asm.Mov.Reg(asm.R1, asm.R7),
 		asm.Add.Imm(asm.R1, int32(pl.dataOff)),
 	)
-	fn := asm.FnProbeReadUser
+	fn := readUser(cfg)
 	switch {
 	case pl.read.Kind == ReadString:
 		fn = asm.FnProbeReadUserStr
@@ -522,6 +532,58 @@ func compileRead(b *builder, s *site, i int) {
 	b.emit(
 		asm.LoadMem(asm.R3, asm.R7, slot, asm.DWord),
 		fn.Call(),
-		asm.StoreMem(asm.R7, slot+slotRet, asm.R0, asm.Word),
 	)
+	if pl.read.Kind == ReadString && cfg.Sleepable {
+		faultString(b, s, i)
+	}
+	b.emit(asm.StoreMem(asm.R7, slot+slotRet, asm.R0, asm.Word))
+}
+
+// readUser is the helper that reads user memory: one that faults pages
+// in when the program may sleep.
+func readUser(cfg progConfig) asm.BuiltinFunc {
+	if cfg.Sleepable {
+		return asm.FnCopyFromUser
+	}
+	return asm.FnProbeReadUser
+}
+
+const efault = -14
+
+// faultString follows a string read that failed with EFAULT: it faults
+// in the page the read stopped in with bpf_copy_from_user of one byte
+// and reads again, once per page the string's buffer may span. A page
+// that cannot be faulted in ends it with EFAULT.
+func faultString(b *builder, s *site, i int) {
+	pl := &s.args[i]
+	slot := slotOff(i)
+	done := fmt.Sprintf("str_%d_%d", s.id, i)
+	pages := (pl.dataLen+4094)/4096 + 1
+	for k := 0; k < pages; k++ {
+		b.emit(
+			asm.JNE.Imm(asm.R0, efault, done),
+			asm.LoadMem(asm.R3, asm.R7, slot, asm.DWord),
+		)
+		if k > 0 {
+			b.emit(asm.And.Imm(asm.R3, -4096), asm.Add.Imm(asm.R3, int32(4096*k)))
+		}
+		b.emit(
+			asm.Mov.Reg(asm.R1, asm.R7),
+			asm.Add.Imm(asm.R1, int32(pl.dataOff)),
+			asm.Mov.Imm(asm.R2, 1),
+			asm.FnCopyFromUser.Call(),
+			asm.JEq.Imm(asm.R0, 0, done+fmt.Sprintf("_retry%d", k)),
+			asm.Mov.Imm(asm.R0, efault),
+			asm.Ja.Label(done),
+		)
+		b.label(done + fmt.Sprintf("_retry%d", k))
+		b.emit(
+			asm.Mov.Reg(asm.R1, asm.R7),
+			asm.Add.Imm(asm.R1, int32(pl.dataOff)),
+			asm.Mov.Imm(asm.R2, int32(pl.dataLen)),
+			asm.LoadMem(asm.R3, asm.R7, slot, asm.DWord),
+			asm.FnProbeReadUserStr.Call(),
+		)
+	}
+	b.label(done)
 }

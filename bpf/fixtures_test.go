@@ -37,7 +37,7 @@ var fixtures = map[string]fixture{
 	"operands-i386":     {srcs: []string{"operands.c"}, flags: []string{"-m32", "-O2", "-fPIE", "-pie"}},
 	"handwritten":       {srcs: []string{"handwritten.c"}, flags: []string{"-O1", "-fPIE", "-pie"}},
 	"semaphores":        {srcs: []string{"semaphores.c"}, flags: []string{"-O2", "-fPIE", "-pie"}},
-	"libtp.so":          {srcs: []string{"lib.c"}, flags: []string{"-O2", "-fPIC", "-shared"}},
+	"libtp.so":          {srcs: []string{"lib.c", "libguard.c"}, flags: []string{"-O2", "-fPIC", "-shared"}},
 	"libmain":           {srcs: []string{"libmain.c"}, flags: []string{"-O2"}, lib: "libtp.so"},
 }
 
@@ -117,8 +117,10 @@ func openELF(t testing.TB, path string) *elf.File {
 type run struct {
 	events []Event
 	stdout string
+	stderr string
 	stats  Stats
 	mode   Mode
+	faults bool
 }
 
 // trace starts bin stopped, attaches opts (with PID set to the child's)
@@ -161,11 +163,11 @@ func trace(t *testing.T, bin string, args []string, opts Options) run {
 	}
 	<-done
 	r.stats = sess.Stats()
-	r.mode = sess.Mode()
+	r.mode, r.faults = sess.Mode(), sess.FaultsIn()
 	if err := sess.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r.stdout = stdout.String()
+	r.stdout, r.stderr = stdout.String(), stderr.String()
 	return r
 }
 
@@ -209,7 +211,7 @@ func unreadableByDesign(a elf.Arg) bool {
 // compare checks that the events are, in order, the hits the fixture
 // printed, value for value. Arguments no uprobe can read must carry an
 // ErrUnreadable error instead.
-func compare(t *testing.T, f *elf.File, provider string, r run) {
+func compare(t *testing.T, f *elf.File, r run) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	if r.stdout == "" {
@@ -226,7 +228,7 @@ func compare(t *testing.T, f *elf.File, provider string, r run) {
 	for i := 0; i < min(len(lines), len(r.events)); i++ {
 		want := strings.Split(lines[i], "\t")
 		ev := r.events[i]
-		if ev.Probe != provider+":"+want[0] {
+		if !strings.HasSuffix(ev.Probe, ":"+want[0]) {
 			t.Errorf("event %d is %s, the program printed %s", i, ev.Probe, want[0])
 			bad++
 			continue

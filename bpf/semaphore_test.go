@@ -1,0 +1,157 @@
+package bpf
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
+	"github.com/usdtkit/usdtkit/elf"
+)
+
+var semaphoreReads = map[string][]ArgRead{
+	"net:inbound_message":        {{}, {Kind: ReadString}, {Kind: ReadString}, {Kind: ReadString}, {}, {Kind: ReadBytes, LenArg: 5}},
+	"validation:block_connected": {{Kind: ReadBytes, MaxLen: 32}},
+	"mempool:added":              {{Kind: ReadBytes, MaxLen: 32}},
+}
+
+func TestSemaphores(t *testing.T) {
+	bin := build(t, "semaphores")
+	out, err := exec.Command(bin, "4").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 0 {
+		t.Fatalf("guarded tracepoints fired without a tracer:\n%s", out)
+	}
+	f := openELF(t, bin)
+	for _, p := range f.Probes {
+		if p.Semaphore == nil {
+			t.Fatalf("%s has no semaphore", p.ID())
+		}
+	}
+	r := trace(t, bin, []string{"8"}, Options{File: f, Reads: semaphoreReads})
+	compare(t, f, r)
+	if len(r.events) != 8*4 {
+		t.Errorf("%d events, want %d", len(r.events), 8*4)
+	}
+	for _, tp := range r.stats.Tracepoints {
+		want := []uint64{8}
+		if tp.Probe == "mempool:added" {
+			want = []uint64{8, 8}
+		}
+		if tp.Hits != 8*uint64(len(want)) || len(tp.CallSites) != len(want) || tp.CallSites[0] != 8 || tp.CallSites[len(want)-1] != 8 {
+			t.Errorf("%s: %d hits, by call site %v; want %v", tp.Probe, tp.Hits, tp.CallSites, want)
+		}
+	}
+	if r.stats.Lost != 0 || r.stats.ReadFailures != 0 {
+		t.Errorf("stats %+v", r.stats)
+	}
+}
+
+// TestSemaphoreCounts attaches to a running process, system-wide, and
+// follows the semaphores in its memory: 0, then one per call site while
+// attached, then 0 again.
+func TestSemaphoreCounts(t *testing.T) {
+	bpftest.Require(t)
+	bin := build(t, "semaphores")
+	f := openELF(t, bin)
+	cmd := exec.Command(bin, "-i")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	lines := bufio.NewScanner(stdout)
+	// step runs one iteration and returns the hits it printed and the
+	// block_connected semaphore as the program saw it.
+	step := func() ([]string, string) {
+		t.Helper()
+		if _, err := io.WriteString(stdin, "\n"); err != nil {
+			t.Fatal(err)
+		}
+		var hits []string
+		for lines.Scan() {
+			if v, ok := strings.CutPrefix(lines.Text(), "end\t"); ok {
+				return hits, v
+			}
+			hits = append(hits, lines.Text())
+		}
+		t.Fatalf("fixture ended: %v", lines.Err())
+		return nil, ""
+	}
+	objs, err := elf.ProcessObjects(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := objs[0]
+	sems := func() map[string]uint16 {
+		t.Helper()
+		m := map[string]uint16{}
+		for _, p := range f.Probes {
+			v, err := obj.ReadSemaphore(p.Semaphore)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[p.ID()] = v
+		}
+		return m
+	}
+	want := func(what string, got map[string]uint16, n uint16) {
+		t.Helper()
+		for _, p := range f.Probes {
+			w := n * uint16(len(p.CallSites))
+			if got[p.ID()] != w {
+				t.Errorf("%s: semaphore of %s is %d, want %d", what, p.ID(), got[p.ID()], w)
+			}
+		}
+	}
+
+	if hits, sem := step(); len(hits) != 0 || sem != "0" {
+		t.Fatalf("before attaching: hits %q, semaphore %s", hits, sem)
+	}
+	want("before attaching", sems(), 0)
+
+	sess, err := Attach(context.Background(), Options{File: f, Reads: semaphoreReads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	want("attached", sems(), 1)
+	hits, sem := step()
+	if len(hits) != 4 || sem != "1" {
+		t.Errorf("attached: hits %q, semaphore %s", hits, sem)
+	}
+	if err := sess.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for ev := range sess.Events() {
+		if ev.PID != cmd.Process.Pid {
+			continue
+		}
+		n++
+	}
+	if n != 4 {
+		t.Errorf("%d events, want 4", n)
+	}
+	want("detached", sems(), 0)
+	if hits, sem := step(); len(hits) != 0 || sem != "0" {
+		t.Errorf("after detaching: hits %q, semaphore %s", hits, sem)
+	}
+	if err := sess.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want("closed", sems(), 0)
+}
