@@ -123,11 +123,16 @@ func printResults(title string, rs []result) {
 
 // goal prints one measured ratio against its goal.
 func goal(what string, ratio float64, ok bool, want string) {
+	goalValue(what, fmt.Sprintf("%6.2fx", ratio), ok, want)
+}
+
+// goalValue prints one measured value against its goal.
+func goalValue(what, value string, ok bool, want string) {
 	verdict := "met"
 	if !ok {
 		verdict = "NOT met"
 	}
-	fmt.Printf("  %-46s %6.2fx  (goal %s: %s)\n", what, ratio, want, verdict)
+	fmt.Printf("  %-46s %7s  (goal %s: %s)\n", what, value, want, verdict)
 }
 
 func fatalf(format string, v ...any) {
