@@ -449,9 +449,7 @@ func (s *Session) loadPrograms(t *regTable, ex *link.Executable, cfg progConfig)
 
 // dropPrograms detaches and unloads the programs.
 func (s *Session) dropPrograms() {
-	for _, l := range s.links {
-		l.Close()
-	}
+	closeLinks(s.links)
 	for _, p := range s.progs {
 		p.Close()
 	}
@@ -563,12 +561,7 @@ func (s *Session) Detach() error {
 		return nil
 	}
 	s.detached = true
-	var errs []error
-	for _, l := range s.links {
-		if err := l.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := closeLinks(s.links)
 	s.links = nil
 	s.draining.Store(true)
 	if s.rd != nil {
@@ -579,6 +572,26 @@ func (s *Session) Detach() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// closeLinks closes links concurrently: closing a uprobe waits for an
+// RCU grace period, which one at a time adds up to seconds for hundreds
+// of perf-event uprobes.
+func closeLinks(links []link.Link) []error {
+	errs := make([]error, len(links))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i, l := range links {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			errs[i] = l.Close()
+			<-sem
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // Close detaches, stops delivering events (those not yet received are
@@ -603,10 +616,7 @@ func (s *Session) Close() error {
 
 // release frees programs and maps.
 func (s *Session) release() error {
-	var errs []error
-	for _, l := range s.links {
-		errs = append(errs, l.Close())
-	}
+	errs := closeLinks(s.links)
 	s.links = nil
 	for _, p := range s.progs {
 		errs = append(errs, p.Close())

@@ -77,6 +77,18 @@ func build(t testing.TB, name string) string {
 	if p, ok := buildDone[name]; ok {
 		return p
 	}
+	var srcs []string
+	for _, s := range fx.srcs {
+		srcs = append(srcs, filepath.Join("testdata", s))
+	}
+	out := gcc(t, name, srcs, fx.flags, libPath)
+	buildDone[name] = out
+	return out
+}
+
+// gcc compiles srcs into buildDir/name.
+func gcc(t testing.TB, name string, srcs, flags []string, libPath string) string {
+	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		elftest.Unavailable(t, "fixtures need gcc")
 	}
@@ -86,11 +98,9 @@ func build(t testing.TB, name string) string {
 	}
 	out := filepath.Join(buildDir, name)
 	args := []string{"-g", "-I", inc}
-	args = append(args, fx.flags...)
+	args = append(args, flags...)
 	args = append(args, "-o", out)
-	for _, s := range fx.srcs {
-		args = append(args, filepath.Join("testdata", s))
-	}
+	args = append(args, srcs...)
 	if libPath != "" {
 		args = append(args, libPath, "-Wl,-rpath,"+filepath.Dir(libPath))
 	}
@@ -100,7 +110,6 @@ func build(t testing.TB, name string) string {
 		}
 		t.Fatalf("build %s: %v\n%s", name, err, msg)
 	}
-	buildDone[name] = out
 	return out
 }
 
@@ -121,6 +130,7 @@ type run struct {
 	stats  Stats
 	mode   Mode
 	faults bool
+	attach time.Duration // how long Attach took
 }
 
 // trace starts bin stopped, attaches opts (with PID set to the child's)
@@ -139,12 +149,14 @@ func trace(t *testing.T, bin string, args []string, opts Options) run {
 	opts.PID = st.PID()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	start := time.Now()
 	sess, err := Attach(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sess.Close()
 	var r run
+	r.attach = time.Since(start)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

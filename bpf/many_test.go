@@ -1,0 +1,59 @@
+package bpf
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// manySites writes a program with sites call sites spread over
+// tracepoints tracepoints, each printing its values as operands.c does.
+func manySites(t *testing.T, sites, tracepoints int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("#include <sys/sdt.h>\n#include <stdio.h>\n#include <stdlib.h>\n")
+	for i := 0; i < sites; i++ {
+		fmt.Fprintf(&b, "__attribute__((noinline)) void f%d(long x) { DTRACE_PROBE3(many, tp%d, x, %d, x * %d); printf(\"tp%d\\t%%ld\\t%d\\t%%ld\\n\", x, x * %d); }\n",
+			i, i%tracepoints, i, i+1, i%tracepoints, i, i+1)
+	}
+	b.WriteString("int main(int argc, char **argv) {\n\tlong n = argc > 1 ? atol(argv[1]) : 1;\n\tfor (long i = 0; i < n; i++) {\n")
+	for i := 0; i < sites; i++ {
+		fmt.Fprintf(&b, "\t\tf%d(i - %d);\n", i, i)
+	}
+	b.WriteString("\t}\n\tfflush(stdout);\n\treturn 0;\n}\n")
+	name := fmt.Sprintf("many-%d-%d", sites, tracepoints)
+	src := filepath.Join(buildDir, name+".c")
+	if err := os.WriteFile(src, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return gcc(t, name, []string{src}, []string{"-O2"}, "")
+}
+
+// TestManySites attaches files with as many call sites as the largest
+// SDT users (libjvm has 531), in every mode.
+func TestManySites(t *testing.T) {
+	for _, tc := range []struct {
+		sites, tracepoints int
+		modes              []Mode
+	}{
+		{16, 16, []Mode{ModeUprobeMulti, ModeUprobe, ModeProgramPerSite}},
+		// Detaching a perf-event uprobe takes about 0.1 s: ModeUprobe is
+		// tested with 16 call sites only.
+		{600, 150, []Mode{ModeUprobeMulti}},
+	} {
+		bin := manySites(t, tc.sites, tc.tracepoints)
+		f := openELF(t, bin)
+		for _, mode := range tc.modes {
+			t.Run(fmt.Sprintf("%d/%v", tc.sites, mode), func(t *testing.T) {
+				r := trace(t, bin, []string{"2"}, Options{File: f, Mode: mode})
+				compare(t, f, r)
+				if len(r.events) != 2*tc.sites {
+					t.Errorf("%d events, want %d", len(r.events), 2*tc.sites)
+				}
+				t.Logf("%d call sites of %d tracepoints, %v: attached in %v", tc.sites, tc.tracepoints, mode, r.attach)
+			})
+		}
+	}
+}
