@@ -288,6 +288,12 @@ func (s *scanner) call(name token, kind Kind, want int) {
 			if len(p) == 0 {
 				problems = append(problems, fmt.Sprintf("argument %d is empty", i+1))
 			}
+			for _, t := range p {
+				if t.kind == tokChar && (t.end-t.off < 2 || s.src[t.end-1] != '\'') {
+					problems = append(problems, fmt.Sprintf("argument %d has an unterminated character literal", i+1))
+					break
+				}
+			}
 		}
 	}
 	switch {
