@@ -14,8 +14,15 @@ import (
 // when it stops; uprobes in them take effect when the loader maps them.
 type Stopped struct {
 	Cmd    *exec.Cmd
-	resume chan chan error
+	resume chan request
 	done   bool
+}
+
+// request is a Resume (kill false) or a Kill for the goroutine that
+// holds the child.
+type request struct {
+	kill  bool
+	reply chan error
 }
 
 // StartStopped starts cmd stopped right after its execve, before the
@@ -30,7 +37,7 @@ func StartStopped(cmd *exec.Cmd) (*Stopped, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Ptrace = true
-	st := &Stopped{Cmd: cmd, resume: make(chan chan error)}
+	st := &Stopped{Cmd: cmd, resume: make(chan request)}
 	started := make(chan error)
 	// ptrace requests must come from the thread that started the child:
 	// one locked goroutine starts it, waits for the stop and later
@@ -66,8 +73,12 @@ func StartStopped(cmd *exec.Cmd) (*Stopped, error) {
 			return
 		}
 		started <- nil
-		reply := <-st.resume
-		reply <- syscall.PtraceDetach(pid)
+		req := <-st.resume
+		if req.kill {
+			req.reply <- cmd.Process.Kill()
+			return
+		}
+		req.reply <- syscall.PtraceDetach(pid)
 	}()
 	if err := <-started; err != nil {
 		return nil, err
@@ -85,16 +96,29 @@ func exitStatus(ws syscall.WaitStatus) string {
 // PID is the stopped process's id.
 func (s *Stopped) PID() int { return s.Cmd.Process.Pid }
 
-// Resume lets the command run. It may be called once.
+// Resume lets the command run. Resume or Kill may be called once.
 func (s *Stopped) Resume() error {
-	if s.done {
-		return errors.New("resume: already resumed")
-	}
-	s.done = true
-	reply := make(chan error)
-	s.resume <- reply
-	if err := <-reply; err != nil {
+	if err := s.send(false); err != nil {
 		return fmt.Errorf("resume %s: %w", s.Cmd.Path, err)
 	}
 	return nil
+}
+
+// Kill kills the command without letting it run; the caller still waits
+// for it with Cmd.Wait.
+func (s *Stopped) Kill() error {
+	if err := s.send(true); err != nil {
+		return fmt.Errorf("kill %s: %w", s.Cmd.Path, err)
+	}
+	return nil
+}
+
+func (s *Stopped) send(kill bool) error {
+	if s.done {
+		return errors.New("already resumed or killed")
+	}
+	s.done = true
+	req := request{kill: kill, reply: make(chan error)}
+	s.resume <- req
+	return <-req.reply
 }

@@ -3,10 +3,16 @@ package bpf
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 
 	"github.com/usdtkit/usdtkit/bpf/bpftest"
 	"github.com/usdtkit/usdtkit/elf"
@@ -154,4 +160,113 @@ func TestSemaphoreCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("closed", sems(), 0)
+}
+
+// TestCloseLeavesNothing checks that after Close no program, link or map
+// of the session is left in the kernel and no file descriptor is left
+// open, in every mode.
+func TestCloseLeavesNothing(t *testing.T) {
+	bpftest.Require(t)
+	bin := build(t, "semaphores")
+	f := openELF(t, bin)
+	for _, mode := range []Mode{ModeUprobeMulti, ModeUprobe, ModeProgramPerSite} {
+		t.Run(mode.String(), func(t *testing.T) {
+			fds := openFDs(t)
+			sess, err := Attach(context.Background(), Options{File: f, Mode: mode, Reads: semaphoreReads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			progs, links, maps := sess.kernelIDs(t)
+			if len(progs) == 0 || len(links) == 0 || len(maps) != 2 {
+				t.Fatalf("%d programs, %d links, %d maps", len(progs), len(links), len(maps))
+			}
+			if err := sess.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// The kernel frees programs and maps after an RCU grace period.
+			gone := func(what string, exists func() bool) {
+				t.Helper()
+				for deadline := time.Now().Add(5 * time.Second); exists(); time.Sleep(10 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Errorf("%s is still in the kernel", what)
+						return
+					}
+				}
+			}
+			for _, id := range progs {
+				gone(fmt.Sprintf("program %d", id), func() bool {
+					p, err := ebpf.NewProgramFromID(id)
+					if err == nil {
+						p.Close()
+					}
+					return err == nil
+				})
+			}
+			for _, id := range links {
+				gone(fmt.Sprintf("link %d", id), func() bool {
+					l, err := link.NewFromID(id)
+					if err == nil {
+						l.Close()
+					}
+					return err == nil
+				})
+			}
+			for _, id := range maps {
+				gone(fmt.Sprintf("map %d", id), func() bool {
+					m, err := ebpf.NewMapFromID(id)
+					if err == nil {
+						m.Close()
+					}
+					return err == nil
+				})
+			}
+			if after := openFDs(t); after != fds {
+				t.Errorf("%d open file descriptors before, %d after", fds, after)
+			}
+			if _, ok := <-sess.Events(); ok {
+				t.Error("Events is open after Close")
+			}
+			if err := sess.Close(); err != nil {
+				t.Errorf("second Close: %v", err)
+			}
+		})
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// kernelIDs returns the ids of the session's programs, links and maps.
+func (s *Session) kernelIDs(t *testing.T) (progs []ebpf.ProgramID, links []link.ID, maps []ebpf.MapID) {
+	t.Helper()
+	for _, p := range s.progs {
+		info, err := p.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := info.ID()
+		progs = append(progs, id)
+	}
+	for _, l := range s.links {
+		info, err := l.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		links = append(links, info.ID)
+	}
+	for _, m := range []*ebpf.Map{s.ring, s.counters} {
+		info, err := m.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := info.ID()
+		maps = append(maps, id)
+	}
+	return progs, links, maps
 }
