@@ -1,9 +1,13 @@
 package bpf
 
 import (
+	"context"
 	"errors"
+	"os/exec"
 	"syscall"
 	"testing"
+
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
 )
 
 var operandReads = map[string][]ArgRead{
@@ -96,5 +100,51 @@ func TestNoPageFaults(t *testing.T) {
 	}
 	if r.stats.ReadFailures != uint64(efaults) {
 		t.Errorf("stats count %d read failures, events have %d", r.stats.ReadFailures, efaults)
+	}
+}
+
+// TestPIDFilter runs the same program twice while attached to one of
+// them: only that process's hits arrive.
+func TestPIDFilter(t *testing.T) {
+	bpftest.Require(t)
+	bin := build(t, "operands-O2-pie")
+	f := openELF(t, bin)
+	traced := exec.Command(bin, "3")
+	st, err := StartStopped(traced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer traced.Process.Kill()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sess, err := Attach(ctx, Options{File: f, PID: st.PID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := exec.Command(bin, "3").Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if err := traced.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	// Cancelling the context ends the session like Close.
+	cancel()
+	n := 0
+	for ev := range sess.Events() {
+		if ev.PID != st.PID() {
+			t.Fatalf("event of process %d, attached to %d", ev.PID, st.PID())
+		}
+		n++
+	}
+	var hits uint64
+	for _, tp := range sess.Stats().Tracepoints {
+		hits += tp.Hits
+	}
+	if hits != 3*15 {
+		t.Errorf("%d hits, want %d (%d events received before the context ended)", hits, 3*15, n)
 	}
 }
