@@ -23,16 +23,6 @@ import (
 	"github.com/usdtkit/usdtkit/elf"
 )
 
-// Errors callers branch on.
-var (
-	// ErrPermission is wrapped by the error of Attach when the process
-	// may not load BPF programs or create uprobes.
-	ErrPermission = errors.New("needs root or CAP_BPF+CAP_PERFMON")
-	// ErrUnsupported is wrapped when the kernel lacks a feature Attach
-	// needs, or the file is for a machine this kernel does not run.
-	ErrUnsupported = errors.New("not supported")
-)
-
 // Mode is how call sites are attached.
 type Mode uint8
 
@@ -216,6 +206,9 @@ func planSites(t *regTable, probes []elf.Probe, reads map[string][]ArgRead) ([]*
 	var sites []*site
 	for i := range probes {
 		p := &probes[i]
+		if known[p.ID()] {
+			return nil, fmt.Errorf("tracepoint %s is listed twice", p.ID())
+		}
 		known[p.ID()] = true
 		if p.Semaphore != nil && p.Semaphore.Err != nil {
 			return nil, fmt.Errorf("tracepoint %s: semaphore: %w", p.ID(), p.Semaphore.Err)
@@ -545,7 +538,7 @@ func (s *Session) Events() <-chan Event { return s.events }
 func (s *Session) Mode() Mode { return s.mode }
 
 // FaultsIn reports whether the programs may fault in the user memory they
-// read (sleepable uprobes, Linux 6.1 or later; uprobe_multi 6.6). Without
+// read (sleepable uprobes: Linux 6.0, or 6.6 with uprobe_multi). Without
 // it, reading memory the traced process has not touched yet, such as a
 // string literal in a page of .rodata not yet used, fails with EFAULT.
 func (s *Session) FaultsIn() bool { return s.sleepable }

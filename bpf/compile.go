@@ -1,7 +1,6 @@
 package bpf
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -103,11 +102,6 @@ func planSite(t *regTable, id uint32, p *elf.Probe, index int, reads []ArgRead) 
 	s.size = off
 	return s
 }
-
-// ErrUnreadable is wrapped by the error of an argument whose operand a
-// uprobe cannot read: thread-local storage, vector registers, specs that
-// could not be decoded.
-var ErrUnreadable = errors.New("operand cannot be read by a uprobe")
 
 // unreadable says why a's operand cannot be read, or nil.
 func (t *regTable) unreadable(a *elf.Arg) error {

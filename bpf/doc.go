@@ -10,8 +10,8 @@
 // attaching stays fast and every program stays far below the verifier's
 // limits however many call sites a file has. Registers are read from the
 // uprobe's pt_regs at offsets chosen by the target's e_machine (x86-64,
-// i386 processes on x86-64, aarch64); memory operands with
-// bpf_probe_read_user; symbols (sym(%rip), absolute addresses) are
+// i386 processes on x86-64, aarch64); memory operands are read from user
+// memory; symbols (sym(%rip), absolute addresses) are
 // relocated by the load bias, the instruction pointer at the probe minus
 // the call site's link-time address. Arguments can be read as integers,
 // NUL-terminated strings or byte buffers ([ArgRead]).
@@ -20,6 +20,11 @@
 // uprobe's ref_ctr_offset: it raises the semaphore in every process that
 // maps the file while the session is attached, once per call site, and
 // lowers it again on [Session.Detach] or [Session.Close].
+//
+// Where the kernel allows it the programs are sleepable and read user
+// memory with bpf_copy_from_user, which faults pages in: a string literal
+// in a page of .rodata the process has not touched yet reads correctly
+// instead of failing with EFAULT ([Session.FaultsIn], [Options.NoPageFaults]).
 //
 // [StartStopped] starts a command stopped at its first instruction, so
 // that a session attached with its PID sees every hit from the start.
@@ -30,9 +35,12 @@
 // Below that, Linux 5.15 to 6.5 attach one perf-event uprobe per call
 // site that shares the same programs through BPF cookies ([ModeUprobe]),
 // and Linux 5.8 to 5.14 load one program per call site
-// ([ModeProgramPerSite]), which is slower to attach. Below 5.8 there are
-// no BPF ring buffers and Attach fails with [ErrUnsupported]. Semaphores
-// need Linux 4.20, always met here.
+// ([ModeProgramPerSite]). Both are as fast to attach but slow to detach:
+// the kernel waits for an RCU grace period per perf-event uprobe, about
+// 0.1 s each. Below 5.8 there are no BPF ring buffers and Attach fails
+// with [ErrUnsupported]. Programs fault pages in from Linux 6.0 (sleepable
+// uprobes) or 6.6 (sleepable uprobe_multi); below, they are loaded so that
+// they do not. Semaphores need Linux 4.20, always met here.
 //
 // # Errors
 //
@@ -42,8 +50,8 @@
 // another machine. An argument that cannot be read never fails the
 // session and never reads as zero: its [Value] carries an [*ArgError]
 // whose Err is a [syscall.Errno] for a failed read of user memory (EFAULT
-// for an unmapped address or a page not yet faulted in, which BPF cannot
-// fault in) or wraps [ErrUnreadable] for operands a uprobe cannot see
+// for an unmapped address, or for a page not yet faulted in when the
+// programs cannot fault) or wraps [ErrUnreadable] for operands a uprobe cannot see
 // (thread-local storage, vector registers, specs package elf could not
 // decode).
 package bpf

@@ -57,3 +57,19 @@ func TestManySites(t *testing.T) {
 		}
 	}
 }
+
+// TestLostEvents runs many hits through a one-page ring buffer: every hit
+// is either delivered or counted as lost.
+func TestLostEvents(t *testing.T) {
+	bin := build(t, "operands-O2-pie")
+	f := openELF(t, bin)
+	r := trace(t, bin, []string{"3000"}, Options{File: f, RingSize: 1, Reads: operandReads})
+	var hits uint64
+	for _, tp := range r.stats.Tracepoints {
+		hits += tp.Hits
+	}
+	if hits != 3000*15 || hits != uint64(len(r.events))+r.stats.Lost {
+		t.Errorf("%d hits, %d events, %d lost", hits, len(r.events), r.stats.Lost)
+	}
+	t.Logf("%d hits, %d events, %d lost", hits, len(r.events), r.stats.Lost)
+}
