@@ -26,11 +26,18 @@ var (
 func Require(t testing.TB) {
 	t.Helper()
 	once.Do(func() { reason = probe() })
+	gate(t, reason)
+}
+
+// gate skips or fails t for reason, unless reason is empty.
+func gate(t testing.TB, reason string) {
+	t.Helper()
 	if reason == "" {
 		return
 	}
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("BPF unavailable: %s (CI=true: tests must not skip; run them as root on Linux 5.8 or later)", reason)
+		return
 	}
 	t.Skip("BPF unavailable: " + reason)
 }
