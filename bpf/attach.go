@@ -117,6 +117,9 @@ type Session struct {
 // Attach loads the programs for the probes' call sites and attaches them.
 // The session ends when Close is called or ctx is done.
 func Attach(ctx context.Context, opts Options) (*Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("attach: %w", err)
+	}
 	if opts.File == nil {
 		return nil, errors.New("attach: no file")
 	}
