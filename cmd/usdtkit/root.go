@@ -22,5 +22,7 @@ with Bitcoin Core's bitcoind as the first-class target:
 	root.SetIn(io.In)
 	root.AddCommand(newListCmd(io, nil))
 	root.AddCommand(newAuditCmd(io, nil))
+	root.AddCommand(newAttachCmd(io, nil))
+	root.AddCommand(newVerifyCmd(io, nil))
 	return root
 }

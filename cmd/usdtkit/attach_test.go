@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
+	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/elf/elftest"
+)
+
+var (
+	demoOnce sync.Once
+	demoBin  string
+	demoErr  string
+)
+
+// demo builds the bundled demo target once per test process.
+func demo(t *testing.T) (bin, doc string) {
+	t.Helper()
+	root, _ := filepath.Abs("../..")
+	demoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "usdtkit-demo-")
+		if err != nil {
+			demoErr = err.Error()
+			return
+		}
+		out, err := exec.Command("make", "-s", "-C", filepath.Join(root, "docs/demo"), "BUILD="+dir).CombinedOutput()
+		if err != nil {
+			demoErr = "build the demo: " + err.Error() + ": " + string(out)
+			return
+		}
+		demoBin = filepath.Join(dir, "minid")
+	})
+	if demoErr != "" {
+		elftest.Unavailable(t, demoErr)
+	}
+	return demoBin, filepath.Join(root, "docs/demo/doc/tracing.md")
+}
+
+func runCmdCtx(ctx context.Context, args ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	code := run(ctx, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
+	return out.String(), errOut.String(), code
+}
+
+// The values attach decodes by the documented types equal the ones the
+// demo prints itself, for every hit of every tracepoint.
+func TestAttachMatchesDemo(t *testing.T) {
+	bpftest.Require(t)
+	bin, doc := demo(t)
+	stdout, stderr, code := runCmdCtx(context.Background(), "attach", bin, "--docs", doc, "--json", "--", bin, "--iterations", "4", "--interval-ms", "0", "--print")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// The demo's own --print lines go to stderr with the command's output.
+	var printed []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && strings.Count(f[0], ":") == 1 && strings.Contains(l, " arg0=") {
+			printed = append(printed, l)
+		}
+	}
+	d, _ := docs.ParseFile(doc)
+	var got []string
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var ev jsonEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("bad event %q: %v", sc.Text(), err)
+		}
+		line := ev.Tracepoint
+		tp := d.Tracepoint(ev.Tracepoint)
+		for i, a := range ev.Args {
+			if a.Error != nil {
+				t.Errorf("%s arg%d: %s", ev.Tracepoint, i, *a.Error)
+			}
+			var s string
+			switch v := a.Value.(type) {
+			case string:
+				if a.Type == "string" {
+					s = strconv.Quote(v)
+				} else if tp != nil && tp.Args[i].Type.Size == 32 {
+					s = reverseHex(v) // hashes are shown reversed, printed in memory order
+				} else {
+					s = v
+				}
+			case float64:
+				s = strconv.FormatFloat(v, 'f', -1, 64)
+			}
+			line += " arg" + strconv.Itoa(i) + "=" + s
+		}
+		got = append(got, line)
+		if ev.PID == 0 || ev.Comm != "minid" || ev.Time == "" || ev.CallSite == 0 {
+			t.Errorf("event header %+v", ev)
+		}
+	}
+	if len(printed) != 13*4 {
+		t.Fatalf("the demo printed %d lines, want %d", len(printed), 13*4)
+	}
+	if strings.Join(got, "\n") != strings.Join(printed, "\n") {
+		t.Errorf("attach decoded:\n%s\n\nthe demo printed:\n%s", strings.Join(got, "\n"), strings.Join(printed, "\n"))
+	}
+	if !strings.Contains(stderr, "0 events lost, 0 read failures") {
+		t.Errorf("summary: %s", stderr)
+	}
+}
+
+// usdtkitCmd runs usdtkit as its own process: this test binary, which
+// testscript.Main turns into usdtkit when its argv[0] is "usdtkit".
+func usdtkitCmd(args ...string) *exec.Cmd {
+	self, _ := os.Executable()
+	cmd := exec.Command(self, args...)
+	cmd.Args[0] = "usdtkit"
+	return cmd
+}
+
+func reverseHex(s string) string {
+	var b strings.Builder
+	for i := len(s); i >= 2; i -= 2 {
+		b.WriteString(s[i-2 : i])
+	}
+	return b.String()
+}
+
+func TestVerify(t *testing.T) {
+	bpftest.Require(t)
+	bin, doc := demo(t)
+	_, stderr, code := runCmdCtx(context.Background(), "verify", bin, "--docs", doc, "--require-all", "--", bin, "--iterations", "2", "--interval-ms", "0")
+	if code != 0 {
+		t.Fatalf("verify on the demo: exit %d: %s", code, stderr)
+	}
+	// A wrong doc: the peer address documented as at most 10 characters,
+	// the message size as a bool.
+	data, _ := os.ReadFile(doc)
+	wrong := strings.Replace(string(data), "max. length 68 characters", "max. length 10 characters", 1)
+	wrong = strings.Replace(wrong, "Message Size in bytes as `uint64`", "Message Size in bytes as `bool`", 1)
+	if wrong == string(data) {
+		t.Fatal("the seeded changes did not apply to the demo doc")
+	}
+	bad := filepath.Join(t.TempDir(), "tracing.md")
+	os.WriteFile(bad, []byte(wrong), 0o644)
+	stdout, stderr, code := runCmdCtx(context.Background(), "verify", bin, "--docs", bad, "--", bin, "--iterations", "2", "--interval-ms", "0")
+	if code != 1 {
+		t.Fatalf("verify with a wrong doc: exit %d, want 1: %s", code, stderr)
+	}
+	for _, want := range []string{"not NUL-terminated within 11 bytes", "bool is ", "failed"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "documented tracepoints failed") {
+		t.Errorf("stderr: %s", stderr)
+	}
+}
+
+// Without root, attach says what it needs in one line.
+func TestAttachNeedsPrivileges(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("runs as root and drops to nobody")
+	}
+	bin, _ := demo(t)
+	// nobody must be able to run the test binary and read the target.
+	dir, err := os.MkdirTemp("", "usdtkit-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	self, _ := os.Executable()
+	for _, c := range [][2]string{{self, "usdtkit"}, {bin, "minid"}} {
+		data, err := os.ReadFile(c[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, c[1]), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(filepath.Join(dir, "usdtkit"), "attach", filepath.Join(dir, "minid"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("attach as nobody succeeded: %s", out)
+	}
+	if strings.Count(strings.TrimSpace(string(out)), "\n") != 0 || !strings.Contains(string(out), "needs root or CAP_BPF+CAP_PERFMON") {
+		t.Errorf("as nobody: %q", out)
+	}
+}
+
+// SIGINT ends attach with its summary, and the semaphores it enabled go
+// back to 0: nothing is left attached.
+func TestAttachInterrupt(t *testing.T) {
+	bpftest.Require(t)
+	bin, _ := demo(t)
+	target := exec.Command(bin, "--interval-ms", "20")
+	if err := target.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { target.Process.Kill(); target.Wait() }()
+	pid := strconv.Itoa(target.Process.Pid)
+	sem := func() string {
+		out, _, _ := runCmd(t, "list", "-p", pid, "validation:block_connected")
+		f := strings.Split(strings.TrimSpace(out), "\t")
+		if len(f) < 4 {
+			t.Fatalf("list -p: %q", out)
+		}
+		return f[3]
+	}
+	time.Sleep(100 * time.Millisecond)
+	if s := sem(); !strings.HasSuffix(s, "= 0") {
+		t.Fatalf("semaphore before attach: %s", s)
+	}
+	att := usdtkitCmd("attach", "-p", pid, bin, "validation:*")
+	var out, errOut bytes.Buffer
+	att.Stdout, att.Stderr = &out, &errOut
+	if err := att.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "validation:block_connected") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s := sem(); !strings.HasSuffix(s, "= 1") {
+		t.Errorf("semaphore while attached: %s", s)
+	}
+	att.Process.Signal(os.Interrupt)
+	if err := att.Wait(); err != nil {
+		t.Errorf("attach after SIGINT: %v: %s", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "validation:block_connected") || !strings.Contains(errOut.String(), "events lost") {
+		t.Errorf("no summary after SIGINT: %s", errOut.String())
+	}
+	if s := sem(); !strings.HasSuffix(s, "= 0") {
+		t.Errorf("semaphore after SIGINT: %s (something is left attached)", s)
+	}
+}
