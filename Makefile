@@ -53,6 +53,10 @@ demo: deps build $(DEMO_BIN)
 	$(USDTKIT) list -v $(DEMO_BIN) 'validation:*'
 	@echo "== usdtkit audit: do the demo's doc/tracing.md, its TRACEPOINT calls and the binary agree?"
 	$(USDTKIT) audit --docs $(DEMO)/doc/tracing.md --src $(DEMO)/src $(DEMO_BIN)
+	@echo "== usdtkit attach: trace a run of the demo, arguments decoded by its doc (needs root)"
+	$(USDTKIT) attach $(DEMO_BIN) 'validation:*' 'net:inbound_message' --docs $(DEMO)/doc/tracing.md -- $(DEMO_BIN) --iterations 2 --interval-ms 0
+	@echo "== usdtkit verify: every documented tracepoint fires with values that fit its documented type"
+	$(USDTKIT) verify $(DEMO_BIN) --docs $(DEMO)/doc/tracing.md --require-all -- $(DEMO_BIN) --iterations 2 --interval-ms 0
 	@echo "== usdtkit list -p PID 'net:*' (a running minid; SEMAPHORE = how many tracers enabled it)"
 	@$(DEMO_BIN) --interval-ms 100 > /dev/null & pid=$$!; sleep 0.3; \
 		$(USDTKIT) list -p $$pid 'net:*'; status=$$?; kill $$pid; exit $$status
