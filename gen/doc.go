@@ -1,0 +1,25 @@
+// Package gen writes bpftrace and bcc programs, tracing doc entries and
+// functional-test skeletons for USDT tracepoints, from the tracing docs and
+// the binary joined by context:event.
+//
+// [Join] builds the [Model]: one [Tracepoint] per context:event that the doc,
+// the binary or both have, each with its arguments named after their
+// documented descriptions, typed by the doc ([docs.Type]) and sized by the
+// binary's argument specs ([docs.Spec]) where the two are known. [Generate]
+// renders a model in one [Lang]; [FileName] names the file one tracepoint
+// goes to.
+//
+// Everything the output cannot do is a [Warning] rather than an error:
+// bpftrace 0.23 and older cannot read a seventh argument, a doc and a
+// binary may disagree. The output is still written, with the limit said in
+// a comment where it applies.
+//
+// # Security
+//
+// Docs and binaries are untrusted input, and what they contain ends up in
+// programs that run as root. Names in the output code are identifiers
+// derived from the descriptions, never the descriptions themselves;
+// descriptions go only into line comments, with line breaks and comment
+// or string delimiters removed; contexts, events and paths that cannot be
+// written safely in a probe are rejected by [Join] and [Generate].
+package gen

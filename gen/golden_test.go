@@ -1,0 +1,161 @@
+package gen
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/elf"
+	"github.com/usdtkit/usdtkit/elf/elftest"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated sections of testdata/golden/*.txtar")
+
+// TestGolden generates every language from each testdata/golden/*.txtar and
+// compares the text and the warnings with the archive's sections.
+//
+// An archive's inputs are a doc.md (or a path to a doc in "docs"), the
+// binary's probes in "notes", one per line ("context:event [sema] SPEC..."),
+// written to an ELF file with elftest.Build, and "options": path=, the
+// binary as the scripts name it, and patterns=, space-separated globs.
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/golden/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden files: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := readArchive(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, opts := goldenModel(t, ar)
+			got := map[string]string{}
+			var warnings strings.Builder
+			for _, w := range m.Warnings {
+				warnings.WriteString("join: " + w.String() + "\n")
+			}
+			for _, l := range Langs {
+				out, err := Generate(l, m, opts)
+				if err != nil {
+					got[l.String()] = "error: " + err.Error() + "\n"
+					continue
+				}
+				got[l.String()] = out.Text
+				for _, w := range out.Warnings {
+					warnings.WriteString(l.String() + ": " + w.String() + "\n")
+				}
+			}
+			got["warnings"] = warnings.String()
+			names := []string{"bpftrace", "bcc", "doc", "test", "warnings"}
+			if *update {
+				for _, name := range names {
+					ar.set(name, []byte(got[name]))
+				}
+				if err := os.WriteFile(file, ar.format(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for _, name := range names {
+				want, ok := ar.file(name)
+				if !ok {
+					t.Errorf("no %s section; run go test -update", name)
+					continue
+				}
+				if string(want) != got[name] {
+					t.Errorf("%s differs (go test -update rewrites it)\n%s", name, lineDiff(string(want), got[name]))
+				}
+			}
+		})
+	}
+}
+
+func goldenModel(t *testing.T, ar *archive) (*Model, Options) {
+	t.Helper()
+	var doc *docs.Doc
+	if data, ok := ar.file("doc.md"); ok {
+		d, _ := docs.Parse("doc.md", bytes.NewReader(data))
+		if d == nil {
+			t.Fatal("doc.md cannot be read")
+		}
+		doc = d
+	}
+	var opts Options
+	var patterns []string
+	if data, ok := ar.file("options"); ok {
+		for _, line := range strings.Split(string(data), "\n") {
+			k, v, _ := strings.Cut(line, "=")
+			switch k {
+			case "path":
+				opts.Path = v
+			case "patterns":
+				patterns = strings.Fields(v)
+			case "docs":
+				d, _ := docs.ParseFile(v)
+				if d == nil {
+					t.Fatalf("%s cannot be read", v)
+				}
+				doc = d
+			}
+		}
+	}
+	var bin *elf.File
+	if data, ok := ar.file("notes"); ok {
+		var spec elftest.Spec
+		for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 {
+				continue
+			}
+			ctx, event, _ := strings.Cut(f[0], ":")
+			n := elftest.Note{Provider: ctx, Name: event, PC: elftest.TextAddr + uint64(i)*16}
+			args := f[1:]
+			if len(args) > 0 && args[0] == "sema" {
+				n.Semaphore = elftest.DataAddr + uint64(i)*2
+				args = args[1:]
+			}
+			n.Args = strings.Join(args, " ")
+			spec.Notes = append(spec.Notes, n)
+		}
+		data, _ := elftest.Build(spec)
+		path := filepath.Join(t.TempDir(), "bin")
+		if err := os.WriteFile(path, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := elf.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Path = "build/bin/node"
+		bin = f
+	}
+	m, err := Join(doc, bin, patterns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, opts
+}
+
+// lineDiff shows the first lines where want and got differ.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl
+		}
+	}
+	return "(same lines)"
+}
