@@ -1,0 +1,605 @@
+package gen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/elf"
+	"github.com/usdtkit/usdtkit/elf/elftest"
+)
+
+// The tests in this file run the generated scripts in the real tools,
+// bpftrace and bcc, against the demo's minid, and check that they print
+// the values minid prints itself with --print. They need root, the tools
+// and kernel headers: without them they skip, or fail when CI=true.
+
+// TestBPFtraceOnDemo runs the bpftrace script for every demo tracepoint on
+// a minid that waits for it, and compares every hit: all of them arrive,
+// since bpftrace enables the semaphores when it attaches.
+func TestBPFtraceOnDemo(t *testing.T) {
+	requireRoot(t)
+	bpftrace, err := exec.LookPath("bpftrace")
+	if err != nil {
+		elftest.Unavailable(t, "bpftrace is not installed (Debian: apt-get install bpftrace)")
+	}
+	minid := demoMinid(t)
+	m := demoModel(t, minid)
+	out, err := Generate(BPFtrace, m, Options{Path: minid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(t.TempDir(), "demo.bt")
+	if err := os.WriteFile(script, []byte(out.Text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	strlen := BPFtraceStrlen
+	if mm := regexp.MustCompile(`BPFTRACE_STRLEN=(\d+) bpftrace`).FindStringSubmatch(out.Text); mm != nil {
+		strlen, _ = strconv.Atoi(mm[1])
+	}
+	if strlen <= BPFtraceStrlen {
+		t.Fatalf("the demo documents 68-character strings, but the script does not ask for a larger BPFTRACE_STRLEN:\n%s", out.Text)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	node := startMinid(t, ctx, minid, "--iterations", "3", "--interval-ms", "0")
+	tracer := exec.CommandContext(ctx, bpftrace, "-p", strconv.Itoa(node.cmd.Process.Pid), script)
+	tracer.Env = append(os.Environ(), append(kernelHeaderEnv(t), "BPFTRACE_STRLEN="+strconv.Itoa(strlen))...)
+	var stdout, stderr bytes.Buffer
+	tracer.Stdout, tracer.Stderr = &stdout, &stderr
+	if err := tracer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	node.wait(t, &stderr)
+	if err := tracer.Wait(); err != nil {
+		t.Fatalf("bpftrace: %v\n%s", err, stderr.String())
+	}
+
+	want, got := node.hits(t), parseHits(t, stdout.String())
+	for _, tp := range m.Tracepoints {
+		w, g := want[tp.ID()], got[tp.ID()]
+		if len(w) == 0 {
+			t.Fatalf("minid did not pass %s", tp.ID())
+		}
+		// bpftrace 0.23 and older read arg0 to arg5; strings are cut at
+		// BPFTRACE_STRLEN-1 characters and buffers at BPFTRACE_STRLEN bytes.
+		var expect []string
+		for _, h := range w {
+			expect = append(expect, bpftraceView(t, tp, h, strlen))
+		}
+		var seen []string
+		for _, h := range g {
+			seen = append(seen, normalizeHit(t, tp, h, min(len(tp.Args), BPFtraceMaxArgs)))
+		}
+		if !sameMultiset(expect, seen) {
+			t.Errorf("%s: bpftrace printed\n  %s\nminid passed\n  %s\nstderr:\n%s", tp.ID(), strings.Join(seen, "\n  "), strings.Join(expect, "\n  "), stderr.String())
+		}
+	}
+}
+
+// TestBCCOnDemo runs the bcc script for every demo tracepoint with -p on a
+// minid that waits for it. bcc enables the semaphores before it compiles
+// and attaches the program, so the first hits can be missed: every
+// tracepoint's hits must be the last ones minid passed, in order.
+func TestBCCOnDemo(t *testing.T) {
+	requireRoot(t)
+	python := bccPython(t)
+	requireKernelHeaders(t)
+	minid := demoMinid(t)
+	m := demoModel(t, minid)
+	out, err := Generate(BCC, m, Options{Path: minid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(t.TempDir(), "demo.py")
+	if err := os.WriteFile(script, []byte(out.Text), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	// bcc's Python API cannot enable a semaphore without a process.
+	noPID := exec.Command(python, script)
+	noPID.Env = append(os.Environ(), kernelHeaderEnv(t)...)
+	if msg, err := noPID.CombinedOutput(); err == nil || !strings.Contains(string(msg), "give -p PID") {
+		t.Errorf("%s without -p: %v, want exit status 1 and a hint to give -p PID; output:\n%s", script, err, msg)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const iterations = 25
+	node := startMinid(t, ctx, minid, "--iterations", strconv.Itoa(iterations), "--interval-ms", "100")
+	tracer := exec.CommandContext(ctx, python, script, "-p", strconv.Itoa(node.cmd.Process.Pid))
+	tracer.Env = append(os.Environ(), kernelHeaderEnv(t)...)
+	var stdout, stderr bytes.Buffer
+	tracer.Stdout, tracer.Stderr = &stdout, &stderr
+	if err := tracer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	node.wait(t, &stderr)
+	if err := tracer.Wait(); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, stderr.String())
+	}
+
+	compareLastHits(t, m, iterations, node.hits(t), parseHits(t, stdout.String()), true, &stderr)
+}
+
+// TestTestSkeletonOnDemo imports the generated functional test with
+// stand-ins for Bitcoin Core's test framework, loads each tracepoint's
+// bcc program the way the test does, and compares what values() returns
+// for every hit with what minid passed.
+func TestTestSkeletonOnDemo(t *testing.T) {
+	requireRoot(t)
+	python := bccPython(t)
+	requireKernelHeaders(t)
+	minid := demoMinid(t)
+	// A test loads one program per tracepoint, each compiled on its own:
+	// three of them cover every type the demo passes.
+	all := demoModel(t, minid)
+	var tps []*Tracepoint
+	for _, tp := range all.Tracepoints {
+		switch tp.ID() {
+		case "net:inbound_message", "mempool:replaced", "utxocache:flush":
+			tps = append(tps, tp)
+		}
+	}
+	m := all.With(tps...)
+	out, err := Generate(Test, m, Options{Path: minid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	skeleton, driver := filepath.Join(dir, "interface_usdt_demo.py"), filepath.Join(dir, "driver.py")
+	if err := os.WriteFile(skeleton, []byte(out.Text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(driver, []byte(skeletonDriver), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const iterations = 30
+	node := startMinid(t, ctx, minid, "--iterations", strconv.Itoa(iterations), "--interval-ms", "100")
+	args := []string{driver, skeleton, strconv.Itoa(node.cmd.Process.Pid)}
+	for _, tp := range m.Tracepoints {
+		base := tp.Context + "_" + tp.Event
+		args = append(args, tp.ID()+","+base+","+camel(base))
+	}
+	tracer := exec.CommandContext(ctx, python, args...)
+	tracer.Env = append(os.Environ(), kernelHeaderEnv(t)...)
+	var stdout, stderr bytes.Buffer
+	tracer.Stdout, tracer.Stderr = &stdout, &stderr
+	if err := tracer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	node.wait(t, &stderr)
+	if err := tracer.Wait(); err != nil {
+		t.Fatalf("driver: %v\n%s", err, stderr.String())
+	}
+	// The test's perf buffers are per CPU: hits arrive in order per CPU only.
+	compareLastHits(t, m, iterations, node.hits(t), parseHits(t, stdout.String()), false, &stderr)
+}
+
+// skeletonDriver imports a generated test (argv[1]) without Bitcoin Core's
+// test framework, loads the program of each tracepoint given as
+// "context:event,STRUCT,Class" the way the test does, attached to process
+// argv[2], and prints each hit's values() as "context:event a0=v ...".
+const skeletonDriver = `
+import ctypes
+import importlib.util
+import sys
+import types
+
+framework = types.ModuleType("test_framework.test_framework")
+framework.BitcoinTestFramework = object
+util = types.ModuleType("test_framework.util")
+util.assert_equal = lambda a, b: None
+util.bpf_cflags = lambda: ["-Wno-error=implicit-function-declaration", "-Wno-duplicate-decl-specifier"]
+sys.modules["test_framework"] = types.ModuleType("test_framework")
+sys.modules["test_framework.test_framework"] = framework
+sys.modules["test_framework.util"] = util
+
+spec = importlib.util.spec_from_file_location("skeleton", sys.argv[1])
+test = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(test)
+
+from bcc import BPF, USDT
+
+pid = int(sys.argv[2])
+tracepoints = [arg.split(",") for arg in sys.argv[3:]]
+contexts = []
+for probe, struct, _ in tracepoints:
+    ctx = USDT(pid=pid)
+    ctx.enable_probe(probe=probe, fn_name="trace_" + struct)
+    contexts.append(ctx)
+
+
+def printer(probe, structure):
+    def handle(_, data, __):
+        event = structure.from_buffer_copy(ctypes.string_at(data, ctypes.sizeof(structure)))
+        fields = []
+        for i, v in enumerate(event.values()):
+            if isinstance(v, bool):
+                v = int(v)
+            elif isinstance(v, bytes):
+                v = v.hex()
+            elif isinstance(v, str):
+                v = '"' + v + '"'
+            fields.append(f"a{i}={v}")
+        print(probe, *fields, flush=True)
+    return handle
+
+
+bpfs = []
+for (probe, struct, cls), ctx in zip(tracepoints, contexts):
+    bpf = BPF(text=getattr(test, struct.upper() + "_PROGRAM"), usdt_contexts=[ctx], debug=0, cflags=util.bpf_cflags())
+    bpf[struct + "_events"].open_perf_buffer(printer(probe, getattr(test, cls)))
+    bpfs.append(bpf)
+
+
+def running():
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+while running():
+    for bpf in bpfs:
+        bpf.perf_buffer_poll(timeout=20)
+for bpf in bpfs:
+    bpf.perf_buffer_poll(timeout=0)
+`
+
+// compareLastHits checks that a tracer that may have missed the first hits
+// saw most of each tracepoint's hits, and that they are the last ones minid
+// passed, in order when ordered is set.
+func compareLastHits(t *testing.T, m *Model, iterations int, want, got map[string][]hit, ordered bool, stderr *bytes.Buffer) {
+	t.Helper()
+	for _, tp := range m.Tracepoints {
+		w, g := want[tp.ID()], got[tp.ID()]
+		if len(w) == 0 {
+			t.Fatalf("minid did not pass %s", tp.ID())
+		}
+		perIteration := len(w) / iterations
+		if len(g) < 5*perIteration {
+			t.Errorf("%s: the tracer saw %d of %d hits; it should have been attached for most of minid's run\nstderr:\n%s", tp.ID(), len(g), len(w), tail(stderr.String()))
+			continue
+		}
+		var expect, seen []string
+		for _, h := range w[len(w)-min(len(g), len(w)):] {
+			expect = append(expect, minidView(t, tp, h, len(tp.Args)))
+		}
+		for _, h := range g {
+			seen = append(seen, normalizeHit(t, tp, h, len(tp.Args)))
+		}
+		if ordered && strings.Join(expect, "\n") != strings.Join(seen, "\n") || !sameMultiset(expect, seen) {
+			t.Errorf("%s: the tracer printed\n  %s\nminid's last hits were\n  %s\nstderr:\n%s", tp.ID(), strings.Join(seen, "\n  "), strings.Join(expect, "\n  "), tail(stderr.String()))
+		}
+	}
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		elftest.Unavailable(t, "running the generated scripts needs root (BPF and uprobes)")
+	}
+}
+
+// bccPython finds a Python 3 that can import bcc: the one in PATH, or
+// the system's, where Debian installs python3-bpfcc.
+func bccPython(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		if path, err := exec.LookPath(p); err == nil && exec.Command(path, "-c", "import bcc").Run() == nil {
+			return path
+		}
+	}
+	elftest.Unavailable(t, "no python3 can import bcc (Debian: apt-get install python3-bpfcc)")
+	return ""
+}
+
+// requireKernelHeaders skips without the kernel headers bcc compiles with.
+func requireKernelHeaders(t *testing.T) {
+	t.Helper()
+	rel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	if st, err := os.Stat("/lib/modules/" + strings.TrimSpace(string(rel)) + "/build/include/generated"); err == nil && st.IsDir() {
+		return
+	}
+	if isFile("/sys/kernel/kheaders.tar.xz") {
+		return
+	}
+	elftest.Unavailable(t, "bcc needs the kernel headers in /lib/modules/$(uname -r)/build (Debian: apt-get install linux-headers-amd64, then make deps)")
+}
+
+var demo struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// demoMinid builds minid from docs/demo into the test cache (make rebuilds
+// it only when its sources change) and returns its path. It is a copy of
+// its own, so tracers that other tests attach to docs/demo/build/minid
+// do not set its semaphores.
+func demoMinid(t *testing.T) string {
+	t.Helper()
+	for _, tool := range []string{"make", "g++"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			elftest.Unavailable(t, "building the demo needs "+tool)
+		}
+	}
+	if _, err := elftest.SDTInclude(); err != nil {
+		elftest.Unavailable(t, err.Error())
+	}
+	demo.once.Do(func() {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			cache = os.TempDir()
+		}
+		dir := filepath.Join(cache, "usdtkit-test", "gen-minid")
+		out, err := exec.Command("make", "-C", "../docs/demo", "BUILD="+dir).CombinedOutput()
+		if err != nil {
+			demo.err = fmt.Errorf("make -C docs/demo BUILD=%s: %v\n%s", dir, err, out)
+			return
+		}
+		demo.path = filepath.Join(dir, "minid")
+	})
+	if demo.err != nil {
+		t.Fatal(demo.err)
+	}
+	return demo.path
+}
+
+func demoModel(t *testing.T, minid string) *Model {
+	t.Helper()
+	doc, err := docs.ParseFile("../docs/demo/doc/tracing.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := elf.Open(minid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Join(doc, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Tracepoints) != 10 {
+		t.Fatalf("the demo has %d tracepoints, want 10", len(m.Tracepoints))
+	}
+	for _, tp := range m.Tracepoints {
+		if tp.Doc == nil || tp.Probe == nil {
+			t.Fatalf("%s: the demo's doc and binary do not both have it", tp.ID())
+		}
+	}
+	return m
+}
+
+type minidRun struct {
+	cmd    *exec.Cmd
+	stdout bytes.Buffer
+}
+
+// startMinid starts minid with --print, holding its first iteration back
+// until a tracer has enabled its semaphores.
+func startMinid(t *testing.T, ctx context.Context, minid string, args ...string) *minidRun {
+	t.Helper()
+	r := &minidRun{}
+	r.cmd = exec.CommandContext(ctx, minid, append(args, "--print", "--wait-for-semaphore", "30000")...)
+	r.cmd.Stdout = &r.stdout
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if r.cmd.ProcessState == nil {
+			r.cmd.Process.Kill()
+			r.cmd.Wait()
+		}
+	})
+	return r
+}
+
+// wait waits for minid to end; exit status 3 means no tracer attached.
+func (r *minidRun) wait(t *testing.T, tracerErr *bytes.Buffer) {
+	t.Helper()
+	if err := r.cmd.Wait(); err != nil {
+		t.Fatalf("minid: %v (status 3: no tracer enabled a semaphore)\ntracer's stderr:\n%s", err, tracerErr.String())
+	}
+}
+
+func (r *minidRun) hits(t *testing.T) map[string][]hit { return parseHits(t, r.stdout.String()) }
+
+// hit is one line of output: the values after "name=", in order.
+type hit []string
+
+// parseHits reads "context:event name=value ..." lines, values quoted or
+// not, into the values of each tracepoint's hits. Other lines are skipped.
+func parseHits(t *testing.T, out string) map[string][]hit {
+	t.Helper()
+	hits := map[string][]hit{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	idRe := regexp.MustCompile(`^[a-z_]+:[a-z_]+$`)
+	for sc.Scan() {
+		line := sc.Text()
+		id, rest, _ := strings.Cut(line, " ")
+		if !idRe.MatchString(id) {
+			continue
+		}
+		var h hit
+		for rest != "" {
+			_, v, ok := strings.Cut(rest, "=")
+			if !ok {
+				t.Fatalf("bad line %q", line)
+			}
+			if strings.HasPrefix(v, `"`) {
+				end := 1
+				for end < len(v) && v[end] != '"' {
+					if v[end] == '\\' {
+						end++
+					}
+					end++
+				}
+				if end >= len(v) {
+					t.Fatalf("unterminated string in %q", line)
+				}
+				h = append(h, v[:end+1])
+				rest = strings.TrimPrefix(v[end+1:], " ")
+				continue
+			}
+			val, after, _ := strings.Cut(v, " ")
+			h = append(h, val)
+			rest = after
+		}
+		hits[id] = append(hits[id], h)
+	}
+	return hits
+}
+
+// minidView is a --print hit's first n values, strings unquoted and bytes
+// as lowercase hex.
+func minidView(t *testing.T, tp *Tracepoint, h hit, n int) string {
+	t.Helper()
+	if len(h) != len(tp.Args) {
+		t.Fatalf("%s: minid printed %d values, the tracepoint has %d arguments", tp.ID(), len(h), len(tp.Args))
+	}
+	var parts []string
+	for i := range h[:n] {
+		v := h[i]
+		if tp.Args[i].Type.Kind == docs.CString {
+			s, err := strconv.Unquote(v)
+			if err != nil {
+				t.Fatalf("%s: minid's string %s: %v", tp.ID(), v, err)
+			}
+			v = s
+		}
+		parts = append(parts, v)
+	}
+	return strings.Join(parts, " ")
+}
+
+// bpftraceView is what bpftrace prints of a --print hit: strings up to
+// BPFTRACE_STRLEN-1 characters, buffers up to BPFTRACE_STRLEN bytes.
+func bpftraceView(t *testing.T, tp *Tracepoint, h hit, strlen int) string {
+	t.Helper()
+	n := min(len(tp.Args), BPFtraceMaxArgs)
+	parts := strings.Split(minidView(t, tp, h, n), " ")
+	for i := range parts {
+		switch tp.Args[i].Type.Kind {
+		case docs.CString:
+			parts[i] = parts[i][:min(len(parts[i]), strlen-1)]
+		case docs.Bytes:
+			parts[i] = parts[i][:min(len(parts[i]), 2*strlen)]
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// normalizeHit is a tool's hit in minidView's form: its quotes dropped
+// and bpftrace's \xNN bytes as plain hex.
+func normalizeHit(t *testing.T, tp *Tracepoint, h hit, n int) string {
+	t.Helper()
+	if len(h) != n {
+		t.Fatalf("%s: %d values printed, want %d: %q", tp.ID(), len(h), n, h)
+	}
+	var parts []string
+	for i, v := range h {
+		switch tp.Args[i].Type.Kind {
+		case docs.CString:
+			v = strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`)
+		case docs.Bytes:
+			v = strings.ReplaceAll(v, `\x`, "")
+		}
+		parts = append(parts, v)
+	}
+	return strings.Join(parts, " ")
+}
+
+// tail is the last lines of a tool's stderr.
+func tail(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-15):], "\n")
+}
+
+func sameMultiset(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	count := map[string]int{}
+	for _, s := range a {
+		count[s]++
+	}
+	for _, s := range b {
+		if count[s]--; count[s] < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// kernelHeaderEnv points bpftrace and bcc at the kernel headers when
+// /lib/modules/$(uname -r)/source does not hold them: Debian splits them
+// into linux-headers-*-common (the sources) and linux-headers-*-ARCH (the
+// build), and source must link to the first. bpftrace takes the two
+// directories in BPFTRACE_KERNEL_SOURCE and BPFTRACE_KERNEL_BUILD; bcc
+// takes one, BCC_KERNEL_SOURCE, so it gets a directory of links to both.
+func kernelHeaderEnv(t *testing.T) []string {
+	t.Helper()
+	rel, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return nil
+	}
+	mod := "/lib/modules/" + strings.TrimSpace(string(rel))
+	if isFile(mod + "/source/include/linux/kconfig.h") {
+		return nil
+	}
+	build, err := filepath.EvalSymlinks(mod + "/build")
+	if err != nil || !isFile(build+"/Makefile") {
+		return nil
+	}
+	mk, _ := os.ReadFile(build + "/Makefile")
+	m := regexp.MustCompile(`(?m)^include\s+(\S+)/Makefile\s*$`).FindSubmatch(mk)
+	if m == nil || !isFile(string(m[1])+"/include/linux/kconfig.h") {
+		return nil
+	}
+	src := string(m[1])
+	t.Logf("%s/source has no include/linux/kconfig.h; using the headers in %s and %s", mod, src, build)
+	merged := t.TempDir()
+	dirs := []string{"include"}
+	arches, _ := filepath.Glob(build + "/arch/*/include")
+	for _, a := range arches {
+		rel, _ := filepath.Rel(build, a)
+		dirs = append(dirs, rel)
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(merged, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, root := range []string{src, build} {
+			entries, _ := os.ReadDir(filepath.Join(root, d))
+			for _, e := range entries {
+				os.Symlink(filepath.Join(root, d, e.Name()), filepath.Join(merged, d, e.Name()))
+			}
+		}
+	}
+	os.Symlink(build+"/Makefile", merged+"/Makefile")
+	return []string{"BPFTRACE_KERNEL_SOURCE=" + src, "BPFTRACE_KERNEL_BUILD=" + build, "BCC_KERNEL_SOURCE=" + merged}
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
