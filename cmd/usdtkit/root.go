@@ -12,7 +12,8 @@ func newRootCmd(io *IOStreams) *cobra.Command {
 with Bitcoin Core's bitcoind as the first-class target:
 
   list     which tracepoints a binary, library or process carries, with decoded arguments
-  audit    whether the tracing docs, the TRACEPOINT calls and the binary agree`,
+  audit    whether the tracing docs, the TRACEPOINT calls and the binary agree
+  gen      bpftrace and bcc scripts, doc entries and test skeletons for tracepoints`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -22,6 +23,7 @@ with Bitcoin Core's bitcoind as the first-class target:
 	root.SetIn(io.In)
 	root.AddCommand(newListCmd(io, nil))
 	root.AddCommand(newAuditCmd(io, nil))
+	root.AddCommand(newGenCmd(io, nil))
 	root.AddCommand(newAttachCmd(io, nil))
 	root.AddCommand(newVerifyCmd(io, nil))
 	return root
