@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -144,10 +143,13 @@ func runGen(ctx context.Context, opts *genOptions) error {
 	}
 	warn(m.Warnings)
 	if len(m.Tracepoints) == 0 {
+		// Like list: nothing to do is no failure, but it is said.
 		if len(opts.Patterns) > 0 {
-			return fmt.Errorf("no tracepoint matches %s", strings.Join(opts.Patterns, " "))
+			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: no tracepoint matches %s\n", strings.Join(opts.Patterns, " "))
+		} else {
+			fmt.Fprintln(opts.IO.ErrOut, "usdtkit: no tracepoints to generate")
 		}
-		return errors.New("no tracepoints to generate")
+		return nil
 	}
 	if opts.Out == "" {
 		out, err := gen.Generate(opts.Lang, m, gen.Options{Path: opts.Binary})

@@ -69,7 +69,7 @@ func TestGenExitCodes(t *testing.T) {
 		{[]string{"gen", "--lang", "bcc"}, 2},
 		{[]string{"gen", "--lang", "bcc", "--bogus", sema}, 2},
 		{[]string{"gen", "--lang", "bcc", sema, "[x"}, 2},
-		{[]string{"gen", "--lang", "bcc", sema, "nomatch:*"}, 1},
+		{[]string{"gen", "--lang", "bcc", sema, "nomatch:*"}, 0},
 		{[]string{"gen", "--lang", "bcc", "/etc/passwd"}, 1},
 		{[]string{"gen", "--lang", "bcc", "/nonexistent"}, 1},
 		{[]string{"gen", "--lang", "bcc", "--docs", "/nonexistent"}, 1},
