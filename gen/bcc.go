@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/usdtkit/usdtkit/docs"
 )
@@ -222,6 +223,9 @@ func genBCC(out *Output, m *Model, opts Options) error {
 	s := bccScript{Path: "None", HasPath: opts.Path != ""}
 	binary := "the binary given as PATH"
 	if opts.Path != "" {
+		if !utf8.ValidString(opts.Path) {
+			return fmt.Errorf("path %q is not UTF-8, which a Python string cannot hold; leave it out and pass it to the script", opts.Path)
+		}
 		s.Path = strconv.Quote(opts.Path) // a valid Python literal too
 		binary = commentText(opts.Path)
 	}

@@ -20,6 +20,7 @@
 // programs that run as root. Names in the output code are identifiers
 // derived from the descriptions, never the descriptions themselves;
 // descriptions go only into line comments, with line breaks and comment
-// or string delimiters removed; contexts, events and paths that cannot be
-// written safely in a probe are rejected by [Join] and [Generate].
+// or string delimiters removed. [Join] leaves out, with a warning,
+// tracepoints whose context or event is not a C identifier, and [Generate]
+// rejects a path that a bpftrace probe or a Python string cannot hold.
 package gen

@@ -141,8 +141,11 @@ func TestGenerateErrors(t *testing.T) {
 	if _, err := Generate(BPFtrace, m, Options{Path: "my bin:x"}); err == nil || !strings.Contains(err.Error(), "cannot be written in a bpftrace probe") {
 		t.Errorf("unsafe path: %v", err)
 	}
-	if _, err := Generate(BCC, m, Options{Path: "my bin:x"}); err != nil {
+	if out, err := Generate(BCC, m, Options{Path: "my \"bin\":x\n"}); err != nil || !strings.Contains(out.Text, `PATH = "my \"bin\":x\n"`) {
 		t.Errorf("bcc with any path: %v", err)
+	}
+	if _, err := Generate(BCC, m, Options{Path: "bin\xff"}); err == nil {
+		t.Error("bcc with a path that is not UTF-8: no error")
 	}
 	if _, err := Generate(Doc, m.With(), Options{}); !errors.Is(err, ErrNoTracepoints) {
 		t.Errorf("no tracepoints: %v", err)

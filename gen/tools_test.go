@@ -603,3 +603,129 @@ func isFile(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
 }
+
+// TestScriptsByPath runs the scripts on a binary without semaphores, which
+// both tools trace by path, in every process that runs it: bpftrace
+// starting the program itself (-c), the bcc script without -p. Negative
+// values of every size and a tracepoint with two call sites that read
+// different registers are checked.
+func TestScriptsByPath(t *testing.T) {
+	requireRoot(t)
+	fixture := elftest.Path(t, "x86_64-O2-pie")
+	bin, err := elf.Open(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Join(nil, bin, "test:regs", "test:consts", "test:inl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What operands.c passes in iterations 0, 1 and 2.
+	want := map[string][]string{}
+	for i := 0; i < 3; i++ {
+		want["test:regs"] = append(want["test:regs"], fmt.Sprintf("%d -2 -3 -4", -1-i))
+		want["test:consts"] = append(want["test:consts"], "7 -9 -1")
+		want["test:inl"] = append(want["test:inl"], fmt.Sprintf("%d %d", 3*i, 2*i), fmt.Sprintf("%d %d", 3*i, (i^3*i)+1))
+	}
+	check := func(t *testing.T, tool, out, stderr string) {
+		t.Helper()
+		got := parseHits(t, out)
+		for _, tp := range m.Tracepoints {
+			var seen []string
+			for _, h := range got[tp.ID()] {
+				seen = append(seen, normalizeHit(t, tp, h, len(tp.Args)))
+			}
+			if !sameMultiset(want[tp.ID()], seen) {
+				t.Errorf("%s: %s printed\n  %s\nwant\n  %s\nstderr:\n%s", tp.ID(), tool, strings.Join(seen, "\n  "), strings.Join(want[tp.ID()], "\n  "), tail(stderr))
+			}
+		}
+	}
+
+	t.Run("bpftrace", func(t *testing.T) {
+		bpftrace, err := exec.LookPath("bpftrace")
+		if err != nil {
+			elftest.Unavailable(t, "bpftrace is not installed (Debian: apt-get install bpftrace)")
+		}
+		out, err := Generate(BPFtrace, m, Options{Path: fixture})
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := filepath.Join(t.TempDir(), "fixture.bt")
+		if err := os.WriteFile(script, []byte(out.Text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bpftrace, "-c", fixture+" 3", script)
+		cmd.Env = append(os.Environ(), kernelHeaderEnv(t)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("bpftrace: %v\n%s", err, stderr.String())
+		}
+		check(t, "bpftrace", stdout.String(), stderr.String())
+	})
+
+	t.Run("bcc", func(t *testing.T) {
+		python := bccPython(t)
+		requireKernelHeaders(t)
+		out, err := Generate(BCC, m, Options{Path: fixture})
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := filepath.Join(t.TempDir(), "fixture.py")
+		if err := os.WriteFile(script, []byte(out.Text), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		tracer := exec.CommandContext(ctx, python, script)
+		tracer.Env = append(os.Environ(), kernelHeaderEnv(t)...)
+		var stdout bytes.Buffer
+		var stderr lockedBuffer
+		tracer.Stdout, tracer.Stderr = &stdout, &stderr
+		if err := tracer.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if tracer.ProcessState == nil {
+				tracer.Process.Kill()
+				tracer.Wait()
+			}
+		})
+		// The script says it traces once it has attached.
+		for !strings.Contains(stderr.String(), "Ctrl-C to end") {
+			if ctx.Err() != nil {
+				t.Fatalf("the bcc script did not start:\n%s", stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if msg, err := exec.CommandContext(ctx, fixture, "3").CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", fixture, err, msg)
+		}
+		time.Sleep(300 * time.Millisecond) // two polls of the ring buffer
+		tracer.Process.Signal(os.Interrupt)
+		if err := tracer.Wait(); err != nil {
+			t.Fatalf("bcc script: %v\n%s", err, stderr.String())
+		}
+		check(t, "the bcc script", stdout.String(), stderr.String())
+	})
+}
+
+// lockedBuffer is a bytes.Buffer that a process writes while a test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
