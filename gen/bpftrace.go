@@ -95,10 +95,8 @@ func genBPFtrace(out *Output, m *Model, opts Options) error {
 	if strlen > BPFtraceStrlen {
 		env = "BPFTRACE_STRLEN=" + strconv.Itoa(strlen) + " "
 	}
-	binary := "the binary"
-	if opts.Path == "" {
-		binary = "the binary given as the first parameter"
-	} else {
+	binary := "the binary given as the first parameter"
+	if opts.Path != "" {
 		binary = commentText(opts.Path)
 	}
 	h := wrap("  ", commentWidth, fmt.Sprintf("Prints a line for every hit of %s in %s: the tracepoint, then its arguments as name=value.", tracepointList(m.Tracepoints), binary))
