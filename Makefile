@@ -36,9 +36,12 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	@k=/lib/modules/$$(uname -r); \
-	if [ ! -e $$k/build/include ] && [ "$$(id -u)" = 0 ]; then \
+	if { [ ! -e $$k/build/include ] || [ ! -e $$k/source/include/linux/kconfig.h ]; } && [ "$$(id -u)" = 0 ]; then \
 		hdr=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1); \
-		if [ -n "$$hdr" ]; then mkdir -p $$k && ln -sfn $$hdr $$k/build && ln -sfn $$hdr $$k/source && echo "linked $$k/build -> $$hdr"; fi; \
+		if [ -n "$$hdr" ]; then \
+			mkdir -p $$k && ln -sfn $$hdr $$k/build && ln -sfn $$(echo $$hdr | sed 's/-amd64$$/-common/') $$k/source; \
+			echo "linked $$k/build -> $$hdr and $$k/source -> its -common headers"; \
+		fi; \
 	fi
 	@$(GO) mod download
 
@@ -53,6 +56,13 @@ demo: deps build $(DEMO_BIN)
 	$(USDTKIT) list -v $(DEMO_BIN) 'validation:*'
 	@echo "== usdtkit audit: do the demo's doc/tracing.md, its TRACEPOINT calls and the binary agree?"
 	$(USDTKIT) audit --docs $(DEMO)/doc/tracing.md --src $(DEMO)/src $(DEMO_BIN)
+	@echo "== usdtkit gen: a bpftrace script for net:inbound_message, run on a minid that waits for it"
+	@mkdir -p $(BUILD)
+	$(USDTKIT) gen --lang bpftrace --docs $(DEMO)/doc/tracing.md $(DEMO_BIN) net:inbound_message > $(BUILD)/net_inbound_message.bt
+	@$(DEMO_BIN) --iterations 2 --interval-ms 0 --wait-for-semaphore 10000 > /dev/null & pid=$$!; \
+		BPFTRACE_STRLEN=69 bpftrace -p $$pid $(BUILD)/net_inbound_message.bt; status=$$?; wait $$pid; exit $$status
+	@echo "== usdtkit gen: the doc entry of a tracepoint, from the doc and the binary"
+	$(USDTKIT) gen --lang doc --docs $(DEMO)/doc/tracing.md $(DEMO_BIN) mempool:added
 	@echo "== usdtkit attach: trace a run of the demo, arguments decoded by its doc (needs root)"
 	$(USDTKIT) attach $(DEMO_BIN) 'validation:*' 'net:inbound_message' --docs $(DEMO)/doc/tracing.md -- $(DEMO_BIN) --iterations 2 --interval-ms 0
 	@echo "== usdtkit verify: every documented tracepoint fires with values that fit its documented type"

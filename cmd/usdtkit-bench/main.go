@@ -19,6 +19,7 @@ var (
 	usdtkit = flag.String("usdtkit", "build/usdtkit", "the usdtkit binary to measure")
 	runs    = flag.Int("runs", 21, "runs per fast command (median reported)")
 	slow    = flag.Int("slow-runs", 5, "runs per command that takes over 50 ms")
+	only    = flag.String("only", "", "run one section: list, audit or attach")
 )
 
 func main() {
@@ -36,8 +37,14 @@ func main() {
 		fatalf("%v", err)
 	}
 	defer os.RemoveAll(work)
-	benchList(work)
-	benchAudit(work)
+	for _, s := range []struct {
+		name string
+		run  func(string)
+	}{{"list", benchList}, {"audit", benchAudit}, {"attach", benchAttach}} {
+		if *only == "" || *only == s.name {
+			s.run(work)
+		}
+	}
 }
 
 // A command to time; skipped with a reason when its tool is missing.

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/usdtkit/usdtkit/elf"
+)
+
+// hotProgram has 16 semaphore-guarded tracepoints in Bitcoin Core's style.
+// "hot N INTERVAL_NS WAIT" fires bench:hot N times (every INTERVAL_NS, 0
+// for a tight loop; after a tracer enabled it when WAIT is 1) and prints
+// the loop's duration in ns. "idle" fires every tracepoint every 100 ms
+// until killed.
+const hotProgram = `#define SDT_USE_VARIADIC
+#define _SDT_HAS_SEMAPHORES 1
+#include <sys/sdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#define TRACEPOINT_SEMAPHORE(c, e) unsigned short c##_##e##_semaphore __attribute__((section(".probes")))
+#define TRACEPOINT(c, e, ...) do { if (c##_##e##_semaphore > 0) STAP_PROBEV(c, e, __VA_ARGS__); } while (0)
+TRACEPOINT_SEMAPHORE(bench, hot);
+%[1]s
+static long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000L + t.tv_nsec; }
+__attribute__((noinline)) void others(long i) {
+%[2]s}
+int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "idle") == 0) {
+		for (long i = 0;; i++) { others(i); TRACEPOINT(bench, hot, i, i, i); usleep(100000); }
+	}
+	long n = atol(argv[2]), interval = atol(argv[3]);
+	if (atoi(argv[4])) while (!bench_hot_semaphore) usleep(100);
+	long t0 = now();
+	for (long i = 0; i < n; i++) {
+		TRACEPOINT(bench, hot, i, i * 2, i * 3);
+		if (interval) while (now() < t0 + (i + 1) * interval) {}
+	}
+	printf("%%ld\n", now() - t0);
+	return 0;
+}
+`
+
+func buildHot(dir string) (string, error) {
+	var sems, calls strings.Builder
+	for i := 1; i < 16; i++ {
+		fmt.Fprintf(&sems, "TRACEPOINT_SEMAPHORE(bench, tp%d);\n", i)
+		fmt.Fprintf(&calls, "\tTRACEPOINT(bench, tp%d, i, i + %d);\n", i, i)
+	}
+	src := filepath.Join(dir, "hot.c")
+	if err := os.WriteFile(src, []byte(fmt.Sprintf(hotProgram, sems.String(), calls.String())), 0o644); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "hot")
+	if out, err := exec.Command("gcc", "-O2", "-o", bin, src).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("gcc: %v: %s", err, firstLine(out))
+	}
+	return bin, nil
+}
+
+func benchAttach(work string) {
+	fmt.Println("\n== attach: a binary with 16 semaphore-guarded tracepoints")
+	if os.Geteuid() != 0 {
+		fmt.Println("  (needs root: skipped)")
+		return
+	}
+	bin, err := buildHot(work)
+	if err != nil {
+		fmt.Printf("  (no benchmark program: %v)\n", err)
+		return
+	}
+	// (a) From the tool's start until every semaphore is enabled.
+	tools := []contender{
+		{"usdtkit attach", []string{*usdtkit, "attach", bin, "-p", "PID"}},
+		{"bpftrace", []string{"bpftrace", "-p", "PID", "-e", "usdt:" + bin + ":bench:* { @[probe] = count(); }"}},
+	}
+	fmt.Println("\n(a) time from start until all 16 tracepoints are attached (semaphores enabled)")
+	var medians []time.Duration
+	for _, c := range tools {
+		d, err := timeToAttach(bin, c.argv, *slow)
+		if err != nil {
+			fmt.Printf("  %-28s (%v)\n", c.name, err)
+			medians = append(medians, 0)
+			continue
+		}
+		fmt.Printf("  %-28s %s\n", c.name, ms(d))
+		medians = append(medians, d)
+	}
+	if medians[0] > 0 && medians[1] > 0 {
+		r := float64(medians[1]) / float64(medians[0])
+		goal("bpftrace / usdtkit attach (speed-up)", r, r >= 40, ">= 40x")
+	}
+
+	// (b) Cost per hit of 1,000,000 hits.
+	const n = 1000000
+	fmt.Printf("\n(b) cost per hit of a loop hitting bench:hot %d times (3 arguments)\n", n)
+	type variant struct {
+		name string
+		argv []string
+		out  string // "stdout" or "stderr": where the program's ns line is
+	}
+	hot := []string{bin, "hot", strconv.Itoa(n), "0"}
+	variants := []variant{
+		{"not attached", append(append([]string{}, hot...), "0"), "stdout"},
+		{"uprobe, empty program (floor)", []string{"bpftrace", "-e", "usdt:" + bin + ":bench:hot { }", "-c", strings.Join(append(hot, "1"), " ")}, "stdout"},
+		{"usdtkit attach", append([]string{*usdtkit, "attach", bin, "bench:hot", "--"}, append(hot, "1")...), "stderr"},
+		{"bpftrace, printf of the 3 args", []string{"bpftrace", "-e", "usdt:" + bin + ":bench:hot { printf(\"%d %d %d\\n\", arg0, arg1, arg2); }", "-c", strings.Join(append(hot, "1"), " ")}, "stdout"},
+	}
+	per := map[string]float64{}
+	for _, v := range variants {
+		ns, err := loopNs(v.argv, v.out)
+		if err != nil {
+			fmt.Printf("  %-34s (%v)\n", v.name, err)
+			continue
+		}
+		per[v.name] = float64(ns) / n
+		fmt.Printf("  %-34s %8.1f ns/hit\n", v.name, per[v.name])
+	}
+	base := per["not attached"]
+	u, b, f := per["usdtkit attach"]-base, per["bpftrace, printf of the 3 args"]-base, per["uprobe, empty program (floor)"]-base
+	if u > 0 && b > 0 {
+		goal("usdtkit / bpftrace, added cost per hit", u/b, u <= b, "<= 1x")
+	}
+	if u > 0 && f > 0 {
+		goal("usdtkit / empty uprobe, added cost per hit", u/f, u/f <= 1.3, "<= 1.3x")
+	}
+
+	// (c) The highest rate delivered to user space with no event lost.
+	fmt.Println("\n(c) events per second delivered with zero loss (usdtkit attach)")
+	best := 0
+	for _, rate := range []int{50000, 100000, 200000, 400000, 800000, 1600000} {
+		interval := int(time.Second) / rate
+		count := rate // one second's worth
+		argv := []string{*usdtkit, "attach", bin, "bench:hot", "--", bin, "hot", strconv.Itoa(count), strconv.Itoa(interval), "1"}
+		lost, delivered, err := lossAt(argv)
+		if err != nil {
+			fmt.Printf("  %8d/s: (%v)\n", rate, err)
+			break
+		}
+		fmt.Printf("  %8d/s: %d delivered, %d lost\n", rate, delivered, lost)
+		if lost > 0 {
+			break
+		}
+		best = rate
+	}
+	fmt.Printf("  highest rate with zero loss: %d events/s\n", best)
+}
+
+// timeToAttach starts the idle program, then the tool with its PID, and
+// measures until every semaphore of the program reads at least 1.
+func timeToAttach(bin string, argv []string, runs int) (time.Duration, error) {
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return 0, fmt.Errorf("%s not installed", argv[0])
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		return 0, err
+	}
+	var times []time.Duration
+	for r := 0; r < runs; r++ {
+		target := exec.Command(bin, "idle")
+		if err := target.Start(); err != nil {
+			return 0, err
+		}
+		time.Sleep(50 * time.Millisecond)
+		pid := strconv.Itoa(target.Process.Pid)
+		objs, err := elf.ProcessObjects(target.Process.Pid)
+		if err != nil || len(objs) == 0 {
+			target.Process.Kill()
+			target.Wait()
+			return 0, fmt.Errorf("read the target's maps: %v", err)
+		}
+		args := make([]string, len(argv))
+		for i, a := range argv {
+			args[i] = strings.ReplaceAll(a, "PID", pid)
+		}
+		tool := exec.Command(args[0], args[1:]...)
+		start := time.Now()
+		if err := tool.Start(); err != nil {
+			target.Process.Kill()
+			target.Wait()
+			return 0, err
+		}
+		attached := false
+		for time.Since(start) < 30*time.Second {
+			all := true
+			for i := range f.Probes {
+				if v, err := objs[0].ReadSemaphore(f.Probes[i].Semaphore); err != nil || v == 0 {
+					all = false
+					break
+				}
+			}
+			if all {
+				attached = true
+				break
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		el := time.Since(start)
+		stopTool(tool)
+		target.Process.Kill()
+		target.Wait()
+		if !attached {
+			return 0, fmt.Errorf("not attached after 30 s")
+		}
+		times = append(times, el)
+	}
+	return median(times), nil
+}
+
+// stopTool interrupts a tracer until it exits: bpftrace ignores a SIGINT
+// that comes while it is still attaching.
+func stopTool(tool *exec.Cmd) {
+	done := make(chan struct{})
+	go func() { tool.Wait(); close(done) }()
+	for i := 0; i < 20; i++ {
+		tool.Process.Signal(syscall.SIGINT)
+		select {
+		case <-done:
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	tool.Process.Kill()
+	<-done
+}
+
+// loopNs runs argv and returns the loop duration the program printed.
+func loopNs(argv []string, where string) (int64, error) {
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return 0, fmt.Errorf("%s not installed", argv[0])
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%v: %s", err, firstLine([]byte(stderr.String())))
+	}
+	text := stdout.String()
+	if where == "stderr" {
+		text = stderr.String()
+	}
+	var ns []int64
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		if v, err := strconv.ParseInt(strings.TrimSpace(sc.Text()), 10, 64); err == nil {
+			ns = append(ns, v)
+		}
+	}
+	if len(ns) == 0 {
+		return 0, fmt.Errorf("the program printed no duration")
+	}
+	sort.Slice(ns, func(i, j int) bool { return ns[i] > ns[j] })
+	return ns[0], nil // the largest number printed: the loop's ns, not an argument value
+}
+
+// lossAt runs usdtkit attach over a paced run and reads its summary.
+func lossAt(argv []string) (lost, delivered int, err error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return 0, 0, fmt.Errorf("%v: %s", err, firstLine([]byte(stderr.String())))
+	}
+	delivered = strings.Count(stdout.String(), "\n")
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if _, rest, ok := strings.Cut(l, "usdtkit: "); ok && strings.Contains(rest, "events lost") {
+			fmt.Sscanf(rest, "%d events lost", &lost)
+		}
+	}
+	return lost, delivered, nil
+}
