@@ -68,6 +68,48 @@ func buildHot(dir string) (string, error) {
 	return bin, nil
 }
 
+// settle is how long a target gets to start before a tracer attaches.
+var settle = 50 * time.Millisecond
+
+// benchBitcoind times attaching to every tracepoint of a real bitcoind,
+// started with -regtest in a scratch data directory, loopback only.
+func benchBitcoind(work string) {
+	if *bitcoind == "" {
+		return
+	}
+	fmt.Printf("\n== attach: every tracepoint of %s (-regtest)\n", *bitcoind)
+	if os.Geteuid() != 0 {
+		fmt.Println("  (needs root: skipped)")
+		return
+	}
+	f, err := elf.Open(*bitcoind)
+	if err != nil {
+		fmt.Printf("  (%v)\n", err)
+		return
+	}
+	data := filepath.Join(work, "regtest")
+	os.MkdirAll(data, 0o755)
+	target := []string{*bitcoind, "-regtest", "-datadir=" + data, "-listen=0", "-server=0", "-disablewallet", "-connect=0"}
+	settle = 3 * time.Second
+	defer func() { settle = 50 * time.Millisecond }()
+	fmt.Printf("  %d tracepoints, %d call sites\n", len(f.Probes), f.Notes)
+	var medians []time.Duration
+	for _, c := range []contender{
+		{"usdtkit attach", []string{*usdtkit, "attach", *bitcoind, "-p", "PID"}},
+		{"bpftrace", []string{"bpftrace", "-p", "PID", "-e", "usdt:" + *bitcoind + ":*:* { @[probe] = count(); }"}},
+	} {
+		d, err := timeToAttachTarget(*bitcoind, target, c.argv, 3)
+		if err != nil {
+			fmt.Printf("  %-28s (%v)\n", c.name, err)
+			return
+		}
+		fmt.Printf("  %-28s %s\n", c.name, ms(d))
+		medians = append(medians, d)
+	}
+	r := float64(medians[1]) / float64(medians[0])
+	goal("bpftrace / usdtkit attach on bitcoind (speed-up)", r, r >= 40, ">= 40x")
+}
+
 func benchAttach(work string) {
 	fmt.Println("\n== attach: a binary with 16 semaphore-guarded tracepoints")
 	if os.Geteuid() != 0 {
@@ -159,6 +201,11 @@ func benchAttach(work string) {
 // timeToAttach starts the idle program, then the tool with its PID, and
 // measures until every semaphore of the program reads at least 1.
 func timeToAttach(bin string, argv []string, runs int) (time.Duration, error) {
+	return timeToAttachTarget(bin, []string{bin, "idle"}, argv, runs)
+}
+
+// timeToAttachTarget is timeToAttach for any target command line.
+func timeToAttachTarget(bin string, targetArgv, argv []string, runs int) (time.Duration, error) {
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		return 0, fmt.Errorf("%s not installed", argv[0])
 	}
@@ -168,11 +215,11 @@ func timeToAttach(bin string, argv []string, runs int) (time.Duration, error) {
 	}
 	var times []time.Duration
 	for r := 0; r < runs; r++ {
-		target := exec.Command(bin, "idle")
+		target := exec.Command(targetArgv[0], targetArgv[1:]...)
 		if err := target.Start(); err != nil {
 			return 0, err
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(settle)
 		pid := strconv.Itoa(target.Process.Pid)
 		objs, err := elf.ProcessObjects(target.Process.Pid)
 		if err != nil || len(objs) == 0 {

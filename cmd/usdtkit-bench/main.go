@@ -16,10 +16,11 @@ import (
 )
 
 var (
-	usdtkit = flag.String("usdtkit", "build/usdtkit", "the usdtkit binary to measure")
-	runs    = flag.Int("runs", 21, "runs per fast command (median reported)")
-	slow    = flag.Int("slow-runs", 5, "runs per command that takes over 50 ms")
-	only    = flag.String("only", "", "run one section: list, audit or attach")
+	usdtkit  = flag.String("usdtkit", "build/usdtkit", "the usdtkit binary to measure")
+	runs     = flag.Int("runs", 21, "runs per fast command (median reported)")
+	slow     = flag.Int("slow-runs", 5, "runs per command that takes over 50 ms")
+	only     = flag.String("only", "", "run one section: list, audit or attach")
+	bitcoind = flag.String("bitcoind", "", "a bitcoind built with -DWITH_USDT=ON: also time attaching to all its tracepoints")
 )
 
 func main() {
@@ -40,7 +41,7 @@ func main() {
 	for _, s := range []struct {
 		name string
 		run  func(string)
-	}{{"list", benchList}, {"audit", benchAudit}, {"attach", benchAttach}} {
+	}{{"list", benchList}, {"audit", benchAudit}, {"attach", benchAttach}, {"attach", benchBitcoind}} {
 		if *only == "" || *only == s.name {
 			s.run(work)
 		}
