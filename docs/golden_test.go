@@ -48,16 +48,9 @@ func TestGolden(t *testing.T) {
 				"format":   formatDoc(doc),
 			}
 			if *update {
-				var files []archiveFile
-				for _, f := range ar.files {
-					if _, ok := got[f.name]; !ok {
-						files = append(files, f)
-					}
-				}
 				for _, name := range []string{"model", "problems", "format"} {
-					files = append(files, archiveFile{name: name, data: []byte(got[name])})
+					ar.set(name, []byte(got[name]))
 				}
-				ar.files = files
 				if err := os.WriteFile(file, ar.format(), 0o644); err != nil {
 					t.Fatal(err)
 				}

@@ -117,7 +117,7 @@ func TestBCCOnDemo(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	const iterations = 25
+	const iterations = 80 // 8 s: bcc compiles with clang after enabling the semaphores; under load that takes seconds
 	node := startMinid(t, ctx, minid, "--iterations", strconv.Itoa(iterations), "--interval-ms", "100")
 	tracer := exec.CommandContext(ctx, python, script, "-p", strconv.Itoa(node.cmd.Process.Pid))
 	tracer.Env = append(os.Environ(), kernelHeaderEnv(t)...)
@@ -169,7 +169,7 @@ func TestTestSkeletonOnDemo(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	const iterations = 30
+	const iterations = 80 // as above
 	node := startMinid(t, ctx, minid, "--iterations", strconv.Itoa(iterations), "--interval-ms", "100")
 	args := []string{driver, skeleton, strconv.Itoa(node.cmd.Process.Pid)}
 	for _, tp := range m.Tracepoints {
