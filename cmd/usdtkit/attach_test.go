@@ -246,3 +246,52 @@ func TestAttachInterrupt(t *testing.T) {
 		t.Errorf("semaphore after SIGINT: %s (something is left attached)", s)
 	}
 }
+
+// attach and bpftrace read the same values from the same fixture: every
+// register width and constants (test:regs, test:consts), and a tracepoint
+// inlined at two call sites with different registers (test:inl).
+func TestAttachAgreesWithBpftrace(t *testing.T) {
+	bpftest.Require(t)
+	if _, err := exec.LookPath("bpftrace"); err != nil {
+		elftest.Unavailable(t, "bpftrace not installed")
+	}
+	bin := elftest.Path(t, "x86_64-O2-nopie")
+	const runs = "3"
+	// bpftrace 0.17 prints %d as 32 bits: %ld keeps 64-bit values whole.
+	script := `usdt:` + bin + `:test:regs { printf("test:regs %ld %ld %ld %ld\n", arg0, arg1, arg2, arg3); }
+usdt:` + bin + `:test:consts { printf("test:consts %ld %ld %ld\n", arg0, arg1, arg2); }
+usdt:` + bin + `:test:inl { printf("test:inl %ld %ld\n", arg0, arg1); }`
+	bt := exec.Command("bpftrace", "-e", script, "-c", bin+" "+runs)
+	out, err := bt.Output()
+	if err != nil {
+		t.Fatalf("bpftrace: %v: %s", err, out)
+	}
+	var want []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "test:") {
+			want = append(want, l)
+		}
+	}
+	stdout, stderr, code := runCmdCtx(context.Background(), "attach", bin, "test:regs", "test:consts", "test:inl", "--json", "--", bin, runs)
+	if code != 0 {
+		t.Fatalf("attach: exit %d: %s", code, stderr)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var ev jsonEvent
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("bad event %q: %v", l, err)
+		}
+		line := ev.Tracepoint
+		for _, a := range ev.Args {
+			line += " " + strconv.FormatFloat(a.Value.(float64), 'f', -1, 64)
+		}
+		got = append(got, line)
+	}
+	if len(want) != 3*4 { // 3 runs of regs, consts and two inl sites
+		t.Fatalf("bpftrace printed %d lines, want 12:\n%s", len(want), out)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("usdtkit attach:\n%s\n\nbpftrace:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
