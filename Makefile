@@ -2,7 +2,7 @@
 # Both install what is missing on a fresh Debian 12 machine (as root).
 
 GO        ?= go
-BUILD     ?= build
+BUILD     ?= .build
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 USDTKIT   := $(BUILD)/usdtkit
 FUZZTIME  ?= 1m

@@ -9,7 +9,7 @@ import (
 )
 
 const (
-	maxSymbolName = 4096    // longest symbol name an operand may use
+	maxSymbolName = 4096     // longest symbol name an operand may use
 	symChunk      = 64 << 10 // bytes read at a time from the symbol tables
 )
 

@@ -16,7 +16,7 @@ import (
 )
 
 var (
-	usdtkit  = flag.String("usdtkit", "build/usdtkit", "the usdtkit binary to measure")
+	usdtkit  = flag.String("usdtkit", ".build/usdtkit", "the usdtkit binary to measure")
 	runs     = flag.Int("runs", 21, "runs per fast command (median reported)")
 	slow     = flag.Int("slow-runs", 5, "runs per command that takes over 50 ms")
 	only     = flag.String("only", "", "run one section: list, audit or attach")
