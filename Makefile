@@ -13,7 +13,7 @@ DEMO_BIN  := $(DEMO)/build/minid
 # aarch64 too), the tools usdtkit is compared with, kernel headers for bcc,
 # and real programs with USDT notes that the readelf oracle test reads.
 APT_PACKAGES := gcc g++ make git binutils systemtap-sdt-dev \
-	lib32gcc-12-dev libc6-dev-i386 gcc-12-aarch64-linux-gnu g++-12-aarch64-linux-gnu \
+	lib32gcc-12-dev libc6-dev-i386 gcc-12-aarch64-linux-gnu g++-12-aarch64-linux-gnu libc6-dev-arm64-cross \
 	bpftrace bpfcc-tools python3-bpfcc linux-headers-amd64 \
 	postgresql-15 openjdk-17-jre-headless libruby3.1 python3.11 libvirt0 php8.2-cli
 
@@ -33,7 +33,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install:$$missing" >&2; exit 1; fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@k=/lib/modules/$$(uname -r); \
 	if { [ ! -e $$k/build/include ] || [ ! -e $$k/source/include/linux/kconfig.h ]; } && [ "$$(id -u)" = 0 ]; then \
