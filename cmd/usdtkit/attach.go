@@ -222,6 +222,39 @@ func startSession(ctx context.Context, io *IOStreams, s *traceSetup, pid int, co
 	return out, nil
 }
 
+// consume hands every event to handle until handle returns true, ctx is
+// done, timeout fires or the command exits; then it detaches, hands on
+// what is still in the ring buffer, and returns when the events end.
+func (ss *session) consume(ctx context.Context, timeout <-chan time.Time, handle func(bpf.Event) (stop bool)) {
+	events := ss.sess.Events()
+	stopping := false
+	stop := func() {
+		if !stopping {
+			stopping = true
+			ss.sess.Detach()
+		}
+	}
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			if handle(ev) {
+				stop()
+			}
+		case <-ctx.Done():
+			stop()
+		case <-timeout:
+			timeout = nil
+			stop()
+		case <-ss.done:
+			ss.done = nil
+			stop()
+		}
+	}
+}
+
 func attachError(err error) error {
 	if errors.Is(err, bpf.ErrPermission) {
 		return fmt.Errorf("attach: %w", bpf.ErrPermission)
@@ -244,46 +277,16 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	if opts.Duration > 0 {
 		timeout = time.After(opts.Duration)
 	}
-	events := ss.sess.Events()
 	seen := 0
 	printer := newEventPrinter(opts.IO, s, opts.JSON)
-	stop := func() { ss.sess.Detach() } // drains what is in the ring, then closes events
-	stopping := false
-loop:
-	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				break loop
-			}
-			if opts.Count > 0 && seen >= opts.Count {
-				continue
-			}
-			printer.print(ev)
-			seen++
-			if opts.Count > 0 && seen >= opts.Count && !stopping {
-				stopping = true
-				stop()
-			}
-		case <-ctx.Done():
-			if !stopping {
-				stopping = true
-				stop()
-			}
-		case <-timeout:
-			timeout = nil
-			if !stopping {
-				stopping = true
-				stop()
-			}
-		case <-ss.done:
-			ss.done = nil
-			if !stopping {
-				stopping = true
-				stop()
-			}
+	ss.consume(ctx, timeout, func(ev bpf.Event) bool {
+		if opts.Count > 0 && seen >= opts.Count {
+			return true
 		}
-	}
+		printer.print(ev)
+		seen++
+		return opts.Count > 0 && seen >= opts.Count
+	})
 	if err := printer.flush(); err != nil {
 		return err
 	}

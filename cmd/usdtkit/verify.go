@@ -123,31 +123,12 @@ func runVerify(ctx context.Context, opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	events := ss.sess.Events()
-	stopping := false
-loop:
-	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				break loop
-			}
-			if r := reports[ev.Probe]; r != nil {
-				checkEvent(r, s.types[ev.Probe], ev)
-			}
-		case <-ctx.Done():
-			if !stopping {
-				stopping = true
-				ss.sess.Detach()
-			}
-		case <-ss.done:
-			ss.done = nil
-			if !stopping {
-				stopping = true
-				ss.sess.Detach()
-			}
+	ss.consume(ctx, nil, func(ev bpf.Event) bool {
+		if r := reports[ev.Probe]; r != nil {
+			checkEvent(r, s.types[ev.Probe], ev)
 		}
-	}
+		return false
+	})
 	closeErr := ss.sess.Close()
 	if ss.cmd.ProcessState == nil {
 		ss.cmd.Process.Kill()
