@@ -13,6 +13,8 @@ with Bitcoin Core's bitcoind as the first-class target:
 
   list     which tracepoints a binary, library or process carries, with decoded arguments
   audit    whether the tracing docs, the TRACEPOINT calls and the binary agree
+  attach   trace live with eBPF, arguments decoded by their documented types
+  verify   run a command and check every documented tracepoint fires with sane values
   gen      bpftrace and bcc scripts, doc entries and test skeletons for tracepoints`,
 		Version:       version,
 		SilenceUsage:  true,
