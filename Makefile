@@ -2,6 +2,7 @@
 # Both install what is missing on a fresh Debian 12 machine (as root).
 
 GO        ?= go
+BITCOIND  ?=
 BUILD     ?= .build
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 USDTKIT   := $(BUILD)/usdtkit
@@ -78,7 +79,7 @@ test: deps build
 	$(GO) test -count=1 -timeout 30m ./...
 
 bench: deps build
-	$(GO) run ./cmd/usdtkit-bench -usdtkit $(USDTKIT)
+	$(GO) run ./cmd/usdtkit-bench -usdtkit $(USDTKIT) $(if $(BITCOIND),-bitcoind $(BITCOIND))
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
