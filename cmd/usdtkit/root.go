@@ -28,5 +28,6 @@ with Bitcoin Core's bitcoind as the first-class target:
 	root.AddCommand(newGenCmd(io, nil))
 	root.AddCommand(newAttachCmd(io, nil))
 	root.AddCommand(newVerifyCmd(io, nil))
+	root.AddCommand(newScaffoldCmd(io, nil))
 	return root
 }

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/usdtkit/usdtkit/elf/elftest"
+)
+
+// demoCopy copies the demo tree, without its build, into a new git
+// repository and returns its directory.
+func demoCopy(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../docs/demo")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "build")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		elftest.Unavailable(t, "git is not installed")
+	}
+	gitIn(t, dir, "init", "-q")
+	return dir
+}
+
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// A scaffolded tracepoint applies, builds, shows up in the binary and
+// passes the audit.
+func TestScaffoldDemo(t *testing.T) {
+	for _, tool := range []string{"g++", "make"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			elftest.Unavailable(t, tool+" is not installed")
+		}
+	}
+	if _, err := elftest.SDTInclude(); err != nil {
+		elftest.Unavailable(t, "no sys/sdt.h: "+err.Error())
+	}
+	dir := demoCopy(t)
+	stdout, stderr, code := runCmd(t, "scaffold", "net:closed_connection", "--root", dir,
+		"--at", "src/net.cpp:31", "--binary", "./build/minid",
+		"--arg", "int64 peer_id = id",
+		"--arg", "const char* addr = addr_name.c_str()",
+		"--arg", "uint32 network = (uint32_t)network",
+		"--arg", "uint64 inbound_count = m_inbound_count")
+	if code != 0 {
+		t.Fatalf("scaffold: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"+++ b/src/net.cpp\n", "+TRACEPOINT_SEMAPHORE(net, closed_connection);\n",
+		"+    TRACEPOINT(net, closed_connection, id, addr_name.c_str(), (uint32_t)network, m_inbound_count);\n",
+		"+++ b/doc/tracing.md\n", "+#### Tracepoint `net:closed_connection`\n",
+		"+2. Addr (TODO: describe) as `pointer to C-style String`\n",
+		"+++ b/contrib/tracing/net_closed_connection.bt\n",
+		"+++ b/test/functional/interface_usdt_net_closed_connection.py\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("patch lacks %q", want)
+		}
+	}
+	patch := filepath.Join(t.TempDir(), "scaffold.patch")
+	if err := os.WriteFile(patch, []byte(stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, dir, "apply", "--check", patch)
+	gitIn(t, dir, "apply", patch)
+	if st, err := os.Stat(filepath.Join(dir, "contrib/tracing/net_closed_connection.bt")); err != nil || st.Mode()&0o111 == 0 {
+		t.Errorf("bpftrace example: %v, %v", st, err)
+	}
+
+	make := exec.Command("make", "-C", dir)
+	if out, err := make.CombinedOutput(); err != nil {
+		t.Fatalf("make: %v\n%s", err, out)
+	}
+	bin := filepath.Join(dir, "build", "minid")
+	stdout, stderr, code = runCmd(t, "list", bin)
+	if code != 0 || !strings.Contains(stdout, "net:closed_connection") {
+		t.Fatalf("list: exit %d, no net:closed_connection:\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCmd(t, "audit", "--docs", filepath.Join(dir, "doc/tracing.md"), "--src", filepath.Join(dir, "src"), bin)
+	if code != 0 {
+		t.Fatalf("audit: exit %d:\n%s%s", code, stdout, stderr)
+	}
+
+	// The same tracepoint again is bad input.
+	_, stderr, code = runCmd(t, "scaffold", "net:closed_connection", "--root", dir, "--at", "src/net.cpp:31")
+	if code != 2 {
+		t.Errorf("second scaffold: exit %d, want 2: %s", code, stderr)
+	}
+}
+
+func TestScaffoldExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../docs/demo/src")); err != nil {
+		t.Fatal(err)
+	}
+	at := []string{"--root", dir, "--docs", ""}
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"ok", []string{"net:x", "--at", "net.cpp:10", "--no-files", "--arg", "int64 a = 1"}, 0},
+		{"ok, C spellings", []string{"net:x", "--at", "net.cpp:10", "--no-files", "--arg", "const char *a = \"\"", "--arg", "unsigned char* b = nullptr", "--arg", "size_t c = 0", "--arg", "bool d = true"}, 0},
+		{"unknown type", []string{"net:x", "--at", "net.cpp:10", "--arg", "widget a = 1"}, 2},
+		{"char", []string{"net:x", "--at", "net.cpp:10", "--arg", "char a = 1"}, 2},
+		{"no name", []string{"net:x", "--at", "net.cpp:10", "--arg", "int64 = 1"}, 2},
+		{"no expr", []string{"net:x", "--at", "net.cpp:10", "--arg", "int64 a"}, 2},
+		{"line 0", []string{"net:x", "--at", "net.cpp:0"}, 2},
+		{"line past the end", []string{"net:x", "--at", "net.cpp:100000"}, 2},
+		{"line not a number", []string{"net:x", "--at", "net.cpp:ten"}, 2},
+		{"no line", []string{"net:x", "--at", "net.cpp"}, 2},
+		{"missing file", []string{"net:x", "--at", "nope.cpp:1"}, 2},
+		{"outside the root", []string{"net:x", "--at", "../x.cpp:1"}, 2},
+		{"no colon", []string{"netx", "--at", "net.cpp:10"}, 2},
+		{"bad event", []string{"net:x-y", "--at", "net.cpp:10"}, 2},
+		{"no --at", []string{"net:x"}, 2},
+		{"missing doc", []string{"net:x", "--at", "net.cpp:10", "--docs", "doc/none.md"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"scaffold"}, tt.args...)
+			args = append(args, at...)
+			if tt.name == "missing doc" {
+				args = append([]string{"scaffold"}, tt.args...)
+				args = append(args, "--root", dir)
+			}
+			_, stderr, code := runCmd(t, args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d: %s", code, tt.code, stderr)
+			}
+			if code == 2 && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("error is not one line: %q", stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,229 @@
+package patches
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// ErrBadTracepoint is wrapped by the errors of [AddTracepoint] for input
+// that cannot make a tracepoint: a bad name, a line outside the file, a
+// tracepoint the file already has.
+var ErrBadTracepoint = errors.New("bad tracepoint")
+
+// TraceHeader is the header that defines TRACEPOINT and
+// TRACEPOINT_SEMAPHORE, as Bitcoin Core includes it.
+const TraceHeader = "util/trace.h"
+
+// callWidth is the longest TRACEPOINT(...) call, indentation included,
+// that AddTracepoint writes on one line.
+const callWidth = 100
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// NewTracepoint is a tracepoint to add to a source file.
+type NewTracepoint struct {
+	Context string
+	Event   string
+	Args    []NewArg
+}
+
+// NewArg is one argument of a [NewTracepoint].
+type NewArg struct {
+	// Name says what the argument is; it names the argument in the
+	// example script and the test.
+	Name string
+	// Expr is the C or C++ expression passed to the tracepoint.
+	Expr string
+	// Class and Size say how a tracer reads the value.
+	Class ArgClass
+	Size  int // bytes of an Int, Uint or Float; 0 for long and size_t
+}
+
+// ArgClass is how a tracer reads an argument.
+type ArgClass uint8
+
+const (
+	ArgInt     ArgClass = iota + 1 // signed integer
+	ArgUint                        // unsigned integer
+	ArgBool                        // bool, one byte
+	ArgFloat                       // float or double
+	ArgString                      // pointer to a NUL-terminated string
+	ArgBytes                       // pointer to raw bytes
+	ArgPointer                     // any other pointer
+)
+
+// ID is "context:event".
+func (tp *NewTracepoint) ID() string { return tp.Context + ":" + tp.Event }
+
+// Validate checks that the context, event and argument names are
+// identifiers (they become symbols and field names) and that the arguments
+// fit in a USDT probe: at most twelve, each with an expression.
+func (tp *NewTracepoint) Validate() error {
+	for _, n := range []string{tp.Context, tp.Event} {
+		if !identRe.MatchString(n) {
+			return fmt.Errorf("tracepoint %q: %q is not a C identifier: %w", tp.ID(), n, ErrBadTracepoint)
+		}
+	}
+	if len(tp.Args) > MaxArgs {
+		return fmt.Errorf("tracepoint %s: %d arguments, a USDT probe takes at most %d: %w", tp.ID(), len(tp.Args), MaxArgs, ErrBadTracepoint)
+	}
+	for i, a := range tp.Args {
+		if strings.TrimSpace(a.Expr) == "" {
+			return fmt.Errorf("tracepoint %s: argument %d has no expression: %w", tp.ID(), i+1, ErrBadTracepoint)
+		}
+		if !identRe.MatchString(a.Name) {
+			return fmt.Errorf("tracepoint %s: argument %d: name %q is not a C identifier: %w", tp.ID(), i+1, a.Name, ErrBadTracepoint)
+		}
+		if a.Class < ArgInt || a.Class > ArgPointer {
+			return fmt.Errorf("tracepoint %s: argument %s has no class: %w", tp.ID(), a.Name, ErrBadTracepoint)
+		}
+	}
+	return nil
+}
+
+// AddTracepoint returns the C or C++ source src with tp added: the call
+// TRACEPOINT(context, event, args...) inserted before line (1-based) with
+// that line's indentation, its TRACEPOINT_SEMAPHORE after the file's last
+// semaphore (or, when it has none, after its last #include), and
+// #include <util/trace.h> among the includes when the file lacks it. path is
+// only used in errors.
+//
+// A call wider than 100 columns is written with one argument per line, as
+// Bitcoin Core does. A line that closes a block ("}") is taken as the end of
+// the block the call goes into, so the call is indented one level deeper.
+func AddTracepoint(path string, src []byte, line int, tp NewTracepoint) ([]byte, error) {
+	if err := tp.Validate(); err != nil {
+		return nil, err
+	}
+	info, err := ScanFile(path, src)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if line < 1 || line > info.Lines {
+		return nil, fmt.Errorf("%s: line %d out of range 1..%d: %w", path, line, info.Lines, ErrBadTracepoint)
+	}
+	for _, m := range info.Macros {
+		if (m.Kind == Tracepoint || m.Kind == Semaphore) && m.ID() == tp.ID() {
+			return nil, fmt.Errorf("%s:%d: already has %s for %s: %w", path, m.Line, m.Kind, tp.ID(), ErrBadTracepoint)
+		}
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if !strings.HasSuffix(lines[len(lines)-1], "\n") {
+		lines[len(lines)-1] += "\n"
+	}
+
+	// Text to insert after line n (0: before the first), in order.
+	after := map[int][]string{}
+	if !info.HasTraceInclude() {
+		after[includeLine(info)] = append(after[includeLine(info)], "#include <"+TraceHeader+">\n")
+	}
+	sema := fmt.Sprintf("TRACEPOINT_SEMAPHORE(%s, %s);\n", tp.Context, tp.Event)
+	if n := len(info.Semaphores); n > 0 {
+		last := info.Semaphores[n-1]
+		after[last] = append(after[last], sema)
+	} else {
+		after[info.LastInclude] = append(after[info.LastInclude], "\n"+sema)
+	}
+	after[line-1] = append(after[line-1], FormatCall(tp, callIndent(lines, line)))
+
+	var b strings.Builder
+	for _, s := range after[0] {
+		b.WriteString(s)
+	}
+	for i, l := range lines {
+		b.WriteString(l)
+		for _, s := range after[i+1] {
+			b.WriteString(s)
+		}
+	}
+	return []byte(b.String()), nil
+}
+
+// includeLine is the line after which #include <util/trace.h> goes: after
+// the last unconditional project header (a name ending in .h in angle
+// brackets) that sorts before it, else before the first such header, else
+// after the last include.
+func includeLine(info *FileInfo) int {
+	first, last := 0, 0
+	for _, inc := range info.Includes {
+		if !inc.Angle || len(inc.Cond) > 0 || !strings.HasSuffix(inc.Path, ".h") {
+			continue
+		}
+		if first == 0 {
+			first = inc.Line
+		}
+		if inc.Path < TraceHeader {
+			last = inc.Line
+		}
+	}
+	switch {
+	case last > 0:
+		return last
+	case first > 0:
+		return first - 1
+	}
+	return info.LastInclude
+}
+
+// callIndent is the indentation of the call inserted before line: that
+// line's, one level deeper when the line closes a block, and the previous
+// non-blank line's when the line is blank.
+func callIndent(lines []string, line int) string {
+	for i := line - 1; i >= 0; i-- {
+		l := strings.TrimRight(lines[i], "\r\n")
+		code := strings.TrimLeft(l, " \t")
+		indent := l[:len(l)-len(code)]
+		switch {
+		case code == "":
+			continue
+		case i == line-1 && strings.HasPrefix(code, "}"):
+			return indent + unit(indent)
+		case i < line-1 && strings.HasSuffix(code, "{"):
+			return indent + unit(indent)
+		}
+		return indent
+	}
+	return ""
+}
+
+// unit is one level of indentation in the style of indent.
+func unit(indent string) string {
+	if strings.HasPrefix(indent, "\t") {
+		return "\t"
+	}
+	return "    "
+}
+
+// FormatCall writes the TRACEPOINT call of tp at indent, ending in a
+// newline: on one line when it fits in 100 columns, else with one argument
+// per line indented one level deeper.
+func FormatCall(tp NewTracepoint, indent string) string {
+	head := fmt.Sprintf("TRACEPOINT(%s, %s", tp.Context, tp.Event)
+	args := make([]string, len(tp.Args))
+	for i, a := range tp.Args {
+		args[i] = strings.TrimSpace(a.Expr)
+	}
+	one := indent + head
+	for _, a := range args {
+		one += ", " + a
+	}
+	one += ");\n"
+	if len(one) <= callWidth+1 || len(args) == 0 {
+		return one
+	}
+	var b strings.Builder
+	b.WriteString(indent + head + ",\n")
+	for i, a := range args {
+		b.WriteString(indent + unit(indent) + a)
+		if i < len(args)-1 {
+			b.WriteString(",\n")
+		}
+	}
+	b.WriteString(");\n")
+	return b.String()
+}

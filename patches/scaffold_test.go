@@ -1,0 +1,114 @@
+package patches
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestAddTracepoint(t *testing.T) {
+	args := []NewArg{
+		{Name: "peer_id", Expr: "node.GetId()", Class: ArgInt, Size: 8},
+		{Name: "addr", Expr: "node.m_addr_name.c_str()", Class: ArgString},
+	}
+	long := []NewArg{
+		{Name: "peer_id", Expr: "node.GetId()", Class: ArgInt, Size: 8},
+		{Name: "addr", Expr: "node.m_addr_name_that_is_quite_long_indeed.c_str()", Class: ArgString},
+		{Name: "conn_type", Expr: "node.ConnectionTypeAsString().c_str()", Class: ArgString},
+	}
+	tests := []struct {
+		name string
+		src  string
+		line int
+		args []NewArg
+		want string
+	}{{
+		name: "semaphores and include",
+		src: "#include <net.h>\n\n#include <util/trace.h>\n\nTRACEPOINT_SEMAPHORE(net, a);\n\nvoid f()\n{\n    g();\n}\n",
+		line: 9, args: args,
+		want: "#include <net.h>\n\n#include <util/trace.h>\n\nTRACEPOINT_SEMAPHORE(net, a);\nTRACEPOINT_SEMAPHORE(net, closed);\n\nvoid f()\n{\n" +
+			"    TRACEPOINT(net, closed, node.GetId(), node.m_addr_name.c_str());\n    g();\n}\n",
+	}, {
+		name: "no semaphore, no trace include",
+		src:  "#include <net.h>\n\n#include <logging.h>\n#include <vector>\n\nvoid f()\n{\n}\n",
+		line: 8, args: nil,
+		want: "#include <net.h>\n\n#include <logging.h>\n#include <util/trace.h>\n#include <vector>\n\nTRACEPOINT_SEMAPHORE(net, closed);\n\nvoid f()\n{\n" +
+			"    TRACEPOINT(net, closed);\n}\n",
+	}, {
+		name: "long call, tabs",
+		src:  "#include <util/trace.h>\nvoid f()\n{\n\tg();\n}\n",
+		line: 4, args: long,
+		want: "#include <util/trace.h>\n\nTRACEPOINT_SEMAPHORE(net, closed);\nvoid f()\n{\n" +
+			"\tTRACEPOINT(net, closed,\n\t\tnode.GetId(),\n\t\tnode.m_addr_name_that_is_quite_long_indeed.c_str(),\n\t\tnode.ConnectionTypeAsString().c_str());\n\tg();\n}\n",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := AddTracepoint("f.cpp", []byte(tt.src), tt.line, NewTracepoint{Context: "net", Event: "closed", Args: tt.args})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+			if ms, err := Scan("f.cpp", got); err != nil || len(ms) < 2 {
+				t.Errorf("patched file scans to %v, %v", ms, err)
+			}
+		})
+	}
+}
+
+func TestAddTracepointErrors(t *testing.T) {
+	src := []byte("#include <util/trace.h>\nTRACEPOINT_SEMAPHORE(net, closed);\nvoid f() {}\n")
+	ok := NewTracepoint{Context: "net", Event: "other"}
+	tests := []struct {
+		name string
+		line int
+		tp   NewTracepoint
+	}{
+		{"line 0", 0, ok},
+		{"line past the end", 4, ok},
+		{"bad context", 3, NewTracepoint{Context: "net-x", Event: "e"}},
+		{"existing", 3, NewTracepoint{Context: "net", Event: "closed"}},
+		{"bad arg name", 3, NewTracepoint{Context: "net", Event: "e", Args: []NewArg{{Name: "a b", Expr: "x", Class: ArgInt}}}},
+		{"no expr", 3, NewTracepoint{Context: "net", Event: "e", Args: []NewArg{{Name: "a", Class: ArgInt}}}},
+		{"13 args", 3, NewTracepoint{Context: "net", Event: "e", Args: make([]NewArg, 13)}},
+	}
+	for _, tt := range tests {
+		_, err := AddTracepoint("f.cpp", src, tt.line, tt.tp)
+		if !errors.Is(err, ErrBadTracepoint) {
+			t.Errorf("%s: err = %v, want ErrBadTracepoint", tt.name, err)
+		}
+	}
+}
+
+func TestExample(t *testing.T) {
+	tp := NewTracepoint{Context: "init", Event: "shutdown", Args: []NewArg{
+		{Name: "a", Expr: "x", Class: ArgInt, Size: 4},
+		{Name: "b", Expr: "y", Class: ArgUint, Size: 8},
+		{Name: "c", Expr: "z", Class: ArgString},
+		{Name: "d", Expr: "w", Class: ArgBool, Size: 1},
+	}}
+	got := Example(tp, "./build/bin/bitcoind")
+	for _, want := range []string{
+		"usdt:./build/bin/bitcoind:init:shutdown\n",
+		`printf("init:shutdown a=%ld b=%lu c=%s d=%lu\n", arg0, arg1, str(arg2), arg3);`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("example lacks %q:\n%s", want, got)
+		}
+	}
+	test := Test(tp, 2026)
+	for _, want := range []string{
+		"    s32 a;\n", "    u64 b;\n", "    char c[MAX_STRING_LENGTH];\n", "    u8 d;\n",
+		"bpf_usdt_readarg_p(3, ctx, &event.c, MAX_STRING_LENGTH);",
+		`ctx.enable_probe(probe="init:shutdown", fn_name="trace_init_shutdown")`,
+		"class USDTInitShutdownTest(BitcoinTestFramework):",
+	} {
+		if !strings.Contains(test, want) {
+			t.Errorf("test lacks %q:\n%s", want, test)
+		}
+	}
+	if ExamplePath(tp) != "contrib/tracing/init_shutdown.bt" || TestPath(tp) != "test/functional/interface_usdt_init_shutdown.py" {
+		t.Errorf("paths %s, %s", ExamplePath(tp), TestPath(tp))
+	}
+}
