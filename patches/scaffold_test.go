@@ -24,7 +24,7 @@ func TestAddTracepoint(t *testing.T) {
 		want string
 	}{{
 		name: "semaphores and include",
-		src: "#include <net.h>\n\n#include <util/trace.h>\n\nTRACEPOINT_SEMAPHORE(net, a);\n\nvoid f()\n{\n    g();\n}\n",
+		src:  "#include <net.h>\n\n#include <util/trace.h>\n\nTRACEPOINT_SEMAPHORE(net, a);\n\nvoid f()\n{\n    g();\n}\n",
 		line: 9, args: args,
 		want: "#include <net.h>\n\n#include <util/trace.h>\n\nTRACEPOINT_SEMAPHORE(net, a);\nTRACEPOINT_SEMAPHORE(net, closed);\n\nvoid f()\n{\n" +
 			"    TRACEPOINT(net, closed, node.GetId(), node.m_addr_name.c_str());\n    g();\n}\n",
