@@ -28,6 +28,7 @@ with Bitcoin Core's bitcoind as the first-class target:
 	root.AddCommand(newGenCmd(io, nil))
 	root.AddCommand(newAttachCmd(io, nil))
 	root.AddCommand(newVerifyCmd(io, nil))
+	root.AddCommand(newWatchCmd(io, nil))
 	root.AddCommand(newScaffoldCmd(io, nil))
 	return root
 }
