@@ -91,7 +91,7 @@ func bccEvent(out *Output, tp *Tracepoint, number int, output string) cEvent {
 		Const:  strings.ToUpper(base),
 		Output: output,
 	}
-	ev.Comment = commentLines("// ", commentWidth, tp.ID()+": "+or(tp.Description(), "not in the doc; the types are the binary's specs."))
+	ev.Comment = commentLines("// ", commentWidth, tp.ID()+": "+or(tp.Description(), tp.undocumented()))
 	for _, w := range tp.Warnings {
 		ev.Comment = append(ev.Comment, commentLines("// ", commentWidth, "Warning: "+w.Message+".")...)
 	}

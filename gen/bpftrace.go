@@ -139,7 +139,7 @@ func genBPFtrace(out *Output, m *Model, opts Options) error {
 
 	for _, tp := range m.Tracepoints {
 		p := btProbe{Attach: path + ":" + tp.ID()}
-		p.Comment = commentLines("// ", commentWidth, tp.ID()+": "+or(tp.Description(), "not in the doc; the types are the binary's specs."))
+		p.Comment = commentLines("// ", commentWidth, tp.ID()+": "+or(tp.Description(), tp.undocumented()))
 		if len(tp.Args) > 0 {
 			p.Comment = append(p.Comment, "//")
 		}

@@ -46,5 +46,11 @@ func docEntry(tp *Tracepoint) *docs.Tracepoint {
 	for i, a := range tp.Args {
 		types[i] = a.Type
 	}
-	return docs.NewTracepoint(tp.Context, tp.Event, types...)
+	e := docs.NewTracepoint(tp.Context, tp.Event, types...)
+	for i, a := range tp.Args {
+		if a.Expr != "" && i < len(e.Args) {
+			e.Args[i].Description = "TODO: what `" + strings.ReplaceAll(a.Expr, "`", "'") + "` is"
+		}
+	}
+	return e
 }

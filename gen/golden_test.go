@@ -12,6 +12,7 @@ import (
 	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
+	"github.com/usdtkit/usdtkit/patches"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated sections of testdata/golden/*.txtar")
@@ -21,8 +22,10 @@ var update = flag.Bool("update", false, "rewrite the generated sections of testd
 //
 // An archive's inputs are a doc.md (or a path to a doc in "docs"), the
 // binary's probes in "notes", one per line ("context:event [sema] SPEC..."),
-// written to an ELF file with elftest.Build, and "options": path=, the
-// binary as the scripts name it, and patterns=, space-separated globs.
+// written to an ELF file with elftest.Build, sources in src/ files, scanned
+// for tracepoint macros, and "options": path=, the binary as the scripts
+// name it, patterns=, space-separated globs, and a line "new" that keeps
+// only the tracepoints the source has and the doc lacks (--new).
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/golden/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -135,9 +138,30 @@ func goldenModel(t *testing.T, ar *archive) (*Model, Options) {
 		f.Path = "build/bin/node"
 		bin = f
 	}
-	m, err := Join(doc, bin, patterns...)
+	var src *Source
+	var onlyNew bool
+	for _, f := range ar.Files {
+		if !strings.HasPrefix(f.Name, "src/") {
+			continue
+		}
+		if src == nil {
+			src = &Source{Path: "src"}
+		}
+		macros, err := patches.Scan(f.Name, f.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Macros = append(src.Macros, macros...)
+	}
+	if data, ok := ar.file("options"); ok {
+		onlyNew = strings.Contains("\n"+string(data)+"\n", "\nnew\n")
+	}
+	m, err := JoinSource(doc, bin, src, patterns...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if onlyNew {
+		m = m.Filter(func(tp *Tracepoint) bool { return tp.Source != nil && tp.Doc == nil })
 	}
 	return m, opts
 }

@@ -12,7 +12,16 @@ import (
 	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/gen"
+	"github.com/usdtkit/usdtkit/patches"
 )
+
+// firstLine is the first line of a message that may join several.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " (and more)"
+	}
+	return s
+}
 
 type genOptions struct {
 	IO       *IOStreams
@@ -20,6 +29,9 @@ type genOptions struct {
 	LangName string
 	Docs     string
 	Out      string
+	Src      string
+	New      bool
+	Since    string
 	Binary   string
 	Patterns []string
 }
@@ -27,7 +39,7 @@ type genOptions struct {
 func newGenCmd(io *IOStreams, runF func(context.Context, *genOptions) error) *cobra.Command {
 	opts := &genOptions{IO: io}
 	cmd := &cobra.Command{
-		Use:   "gen --lang LANG [--docs FILE] [BINARY] [PATTERN...]",
+		Use:   "gen --lang LANG [--docs FILE] [--src DIR [--new] [--since REV]] [BINARY] [PATTERN...]",
 		Short: "Generate bpftrace and bcc scripts, doc entries and test skeletons",
 		Long: `Generate code and text for tracepoints from the tracing docs (Bitcoin Core's
 doc/tracing.md format), the binary, or both, joined by context:event:
@@ -70,6 +82,9 @@ details.`,
 	f.StringVar(&opts.LangName, "lang", "", "what to generate: "+strings.Join(names, ", "))
 	f.StringVar(&opts.Docs, "docs", "", "the tracing doc (Bitcoin Core's doc/tracing.md format)")
 	f.StringVar(&opts.Out, "out", "", "write one file per tracepoint to this directory")
+	f.StringVar(&opts.Src, "src", "", "the source tree: names arguments the doc lacks after their expressions")
+	f.BoolVar(&opts.New, "new", false, "only tracepoints in the source but not yet in the docs (needs --src and --docs)")
+	f.StringVar(&opts.Since, "since", "", "only tracepoints whose call was added since this git revision (needs --src)")
 	return cmd
 }
 
@@ -100,11 +115,17 @@ func (o *genOptions) classify(args []string) error {
 			return &usageError{err}
 		}
 	}
-	if o.Binary == "" && o.Docs == "" {
+	if o.New && (o.Src == "" || o.Docs == "") {
+		return usagef("--new needs --src DIR and --docs FILE")
+	}
+	if o.Since != "" && o.Src == "" {
+		return usagef("--since needs --src DIR")
+	}
+	if o.Binary == "" && o.Docs == "" && o.Src == "" {
 		if len(args) > 0 && !strings.ContainsAny(args[0], ":*?[") {
 			return fmt.Errorf("open %s: %w", args[0], fs.ErrNotExist) // a binary's name, mistyped
 		}
-		return usagef("gen needs --docs FILE, a BINARY or both")
+		return usagef("gen needs --docs FILE, --src DIR, a BINARY or any of them together")
 	}
 	return nil
 }
@@ -132,9 +153,34 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		}
 		bin = f
 	}
-	m, err := gen.Join(doc, bin, opts.Patterns...)
+	var src *gen.Source
+	if opts.Src != "" {
+		st, err := os.Stat(opts.Src)
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", opts.Src, err)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("scan %s: not a directory", opts.Src)
+		}
+		macros, err := patches.ScanDir(opts.Src)
+		if err != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: warning: %s\n", firstLine(err.Error()))
+		}
+		src = &gen.Source{Path: opts.Src, Macros: macros}
+	}
+	m, err := gen.JoinSource(doc, bin, src, opts.Patterns...)
 	if err != nil {
 		return &usageError{err}
+	}
+	if opts.New {
+		m = m.Filter(func(tp *gen.Tracepoint) bool { return tp.Source != nil && tp.Doc == nil })
+	}
+	if opts.Since != "" {
+		added, err := gen.AddedSince(opts.Src, src.Macros, opts.Since)
+		if err != nil {
+			return err
+		}
+		m = m.Filter(func(tp *gen.Tracepoint) bool { return added[tp.ID()] })
 	}
 	warn := func(ws []gen.Warning) {
 		for _, w := range ws {
@@ -144,9 +190,16 @@ func runGen(ctx context.Context, opts *genOptions) error {
 	warn(m.Warnings)
 	if len(m.Tracepoints) == 0 {
 		// Like list: nothing to do is no failure, but it is said.
-		if len(opts.Patterns) > 0 {
+		switch {
+		case opts.New && opts.Since != "":
+			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: no undocumented tracepoint was added since %s\n", opts.Since)
+		case opts.New:
+			fmt.Fprintln(opts.IO.ErrOut, "usdtkit: every tracepoint in the source is documented")
+		case opts.Since != "":
+			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: no tracepoint was added since %s\n", opts.Since)
+		case len(opts.Patterns) > 0:
 			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: no tracepoint matches %s\n", strings.Join(opts.Patterns, " "))
-		} else {
+		default:
 			fmt.Fprintln(opts.IO.ErrOut, "usdtkit: no tracepoints to generate")
 		}
 		return nil
