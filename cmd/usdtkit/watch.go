@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -434,8 +435,10 @@ func (w *watcher) audit() {
 // findingKey identifies a finding across runs: not by line or call site
 // address, which move with unrelated edits and every rebuild.
 func findingKey(f audit.Finding) string {
-	return strings.Join([]string{f.Tracepoint, string(f.Kind), f.Severity.String(), f.Message}, "\x00")
+	return strings.Join([]string{f.Tracepoint, string(f.Kind), f.Severity.String(), hexAddress.ReplaceAllString(f.Message, "0x")}, "\x00")
 }
+
+var hexAddress = regexp.MustCompile(`0x[0-9a-fA-F]+`)
 
 func findingLine(f audit.Finding) string {
 	tp := f.Tracepoint

@@ -86,8 +86,9 @@ func buildWatchFixture(t *testing.T, dir, name string, flags ...string) string {
 	return out
 }
 
-// watch runs usdtkit watch in-process until the test ends.
-func startWatch(t *testing.T, args ...string) (stdout, stderr *syncBuffer) {
+// startWatch runs usdtkit watch in-process; stop cancels it, as Ctrl-C
+// does, and checks that it ended cleanly. It is also called when the test ends.
+func startWatch(t *testing.T, args ...string) (stdout, stderr *syncBuffer, stop func()) {
 	t.Helper()
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -95,18 +96,22 @@ func startWatch(t *testing.T, args ...string) (stdout, stderr *syncBuffer) {
 	go func() {
 		done <- run(ctx, &IOStreams{In: strings.NewReader(""), Out: stdout, ErrOut: stderr}, append([]string{"watch"}, args...))
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("watch: exit %d: %s", code, stderr)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("watch: exit %d: %s", code, stderr)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("watch did not end on cancel")
 			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("watch did not end on cancel")
-		}
-	})
-	return stdout, stderr
+		})
+	}
+	t.Cleanup(stop)
+	return stdout, stderr, stop
 }
 
 // diffLines returns the lines of out from the header of build n up to the
@@ -130,7 +135,7 @@ func TestWatchDiff(t *testing.T) {
 	v1 := buildWatchFixture(t, work, "v1")
 	v2 := buildWatchFixture(t, work, "v2", "-DADDED", "-DARG0=(long)42")
 	bin := filepath.Join(dir, "fixture")
-	stdout, stderr := startWatch(t, bin)
+	stdout, stderr, _ := startWatch(t, bin)
 	waitFor(t, stderr, "is not there; waiting", 1)
 
 	copyFile(t, v1, bin) // created in place
@@ -163,7 +168,7 @@ func TestWatchAttach(t *testing.T) {
 	v2 := buildWatchFixture(t, work, "v2", "-DADDED", "-DARG0=(long)42")
 	bin := filepath.Join(dir, "fixture")
 	copyFile(t, v1, bin)
-	stdout, stderr := startWatch(t, bin, "--attach", "fixture:*")
+	stdout, stderr, stop := startWatch(t, bin, "--attach", "fixture:*")
 	waitFor(t, stderr, `build 1: attached 1 tracepoints`, 1)
 	runFixture(t, bin, 2)
 	waitFor(t, stdout, `fixture:tick arg0=42 arg1=7`, 2)
@@ -197,6 +202,12 @@ func TestWatchAttach(t *testing.T) {
 			t.Errorf("build %d: got\n%s\nwant\n%s", n, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
+
+	// Ctrl-C detaches the last build and prints its summary.
+	stop()
+	if !strings.Contains(stderr.String(), "build 3 detached") || strings.Count(stderr.String(), " detached\n") != 3 {
+		t.Errorf("not every build was detached:\n%s", stderr)
+	}
 }
 
 // With -- CMD, the command is started on every build and traced from its
@@ -208,7 +219,7 @@ func TestWatchCommand(t *testing.T) {
 	v2 := buildWatchFixture(t, work, "v2", "-DADDED", "-DARG0=(long)42")
 	bin := filepath.Join(dir, "fixture")
 	copyFile(t, v1, bin)
-	stdout, stderr := startWatch(t, bin, "--", bin, "2")
+	stdout, stderr, _ := startWatch(t, bin, "--", bin, "2")
 	waitFor(t, stdout, `fixture:tick arg0=42 arg1=7`, 2)
 	waitFor(t, stderr, `build 1: .*fixture: exit status 0; waiting for the next build`, 1)
 	renameOver(t, v2, bin)
@@ -248,5 +259,61 @@ func runFixture(t *testing.T, bin string, n int) {
 	t.Helper()
 	if out, err := exec.Command(bin, strconv.Itoa(n)).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v: %s", bin, err, out)
+	}
+}
+
+const watchDoc = `# Tracing
+
+## Tracepoint documentation
+
+### Context ` + "`fixture`" + `
+
+#### Tracepoint ` + "`fixture:tick`" + `
+
+Is called on every round.
+
+Arguments passed:
+1. Answer as ` + "`int32`" + `
+2. Seven as ` + "`int32`" + `
+`
+
+const watchDocAdded = `
+#### Tracepoint ` + "`fixture:added`" + `
+
+Is called after every tick.
+
+Arguments passed:
+1. Nine as ` + "`int32`" + `
+`
+
+// The audit runs again on a rebuild and on an edit of the doc, and only
+// the findings that changed are printed.
+func TestWatchAudit(t *testing.T) {
+	work, dir := t.TempDir(), t.TempDir()
+	v1 := buildWatchFixture(t, work, "v1")
+	v2 := buildWatchFixture(t, work, "v2", "-DADDED", "-DARG0=(long)42")
+	bin, doc := filepath.Join(dir, "fixture"), filepath.Join(work, "tracing.md")
+	if err := os.WriteFile(doc, []byte(watchDoc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, v1, bin)
+	stdout, _, _ := startWatch(t, bin, "--docs", doc)
+	waitFor(t, stdout, `(?m)^audit: no findings$`, 1)
+	renameOver(t, v2, bin)
+	waitFor(t, stdout, `(?m)^audit: new `, 2)
+	if err := os.WriteFile(doc, []byte(strings.Replace(watchDoc, "Answer as `int32`", "Answer as `int64`", 1)+watchDocAdded), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, stdout, `(?m)^audit: fixed `, 2)
+	time.Sleep(100 * time.Millisecond)
+	var got []string
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(l, "audit: ") {
+			got = append(got, regexp.MustCompile(`\(.*\)$`).ReplaceAllString(l, "(…)"))
+		}
+	}
+	if len(got) != 5 || got[0] != "audit: no findings" || !strings.HasPrefix(got[1], "audit: new   fixture:added error undocumented: ") || !strings.HasPrefix(got[2], "audit: new   fixture:tick error arg-size: ") ||
+		!strings.HasPrefix(got[3], "audit: fixed fixture:added error undocumented: ") || !strings.HasPrefix(got[4], "audit: fixed fixture:tick error arg-size: ") {
+		t.Errorf("audit lines:\n%s", strings.Join(got, "\n"))
 	}
 }
