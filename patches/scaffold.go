@@ -127,7 +127,8 @@ func AddTracepoint(path string, src []byte, line int, tp NewTracepoint) ([]byte,
 		last := info.Semaphores[n-1]
 		after[last] = append(after[last], sema)
 	} else {
-		after[info.LastInclude] = append(after[info.LastInclude], "\n"+sema)
+		at := afterIncludes(info, lines)
+		after[at] = append(after[at], "\n"+sema)
 	}
 	after[line-1] = append(after[line-1], FormatCall(tp, callIndent(lines, line)))
 
@@ -144,10 +145,12 @@ func AddTracepoint(path string, src []byte, line int, tp NewTracepoint) ([]byte,
 	return []byte(b.String()), nil
 }
 
-// includeLine is the line after which #include <util/trace.h> goes: after
-// the last unconditional project header (a name ending in .h in angle
-// brackets) that sorts before it, else before the first such header, else
-// after the last include.
+// includeLine is the line after which #include <util/trace.h> goes, among
+// the unconditional project headers (names ending in .h in angle brackets)
+// in sorted order: before the first that sorts after it and follows one
+// that sorts before it (a file's own header, first, is not part of the
+// sorted list), else after the last that sorts before it, else before the
+// first, else after the last include.
 func includeLine(info *FileInfo) int {
 	first, last := 0, 0
 	for _, inc := range info.Includes {
@@ -159,6 +162,8 @@ func includeLine(info *FileInfo) int {
 		}
 		if inc.Path < TraceHeader {
 			last = inc.Line
+		} else if last > 0 {
+			return inc.Line - 1
 		}
 	}
 	switch {
@@ -166,6 +171,45 @@ func includeLine(info *FileInfo) int {
 		return last
 	case first > 0:
 		return first - 1
+	}
+	return info.LastInclude
+}
+
+// afterIncludes is the line after which a file's first semaphore goes:
+// its last include or, when that is conditional, the #endif that closes
+// the blocks around it.
+func afterIncludes(info *FileInfo, lines []string) int {
+	levels := 0
+	for _, inc := range info.Includes {
+		if inc.Line == info.LastInclude {
+			levels = len(inc.Cond)
+		}
+	}
+	if levels == 0 {
+		return info.LastInclude
+	}
+	depth := 0
+	for i := info.LastInclude; i < len(lines); i++ {
+		d := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(d, "#") {
+			continue
+		}
+		word := strings.Fields(strings.TrimSpace(d[1:]) + " ")
+		if len(word) == 0 {
+			continue
+		}
+		switch word[0] {
+		case "if", "ifdef", "ifndef":
+			depth++
+		case "endif":
+			if depth > 0 {
+				depth--
+				continue
+			}
+			if levels--; levels == 0 {
+				return i + 1
+			}
+		}
 	}
 	return info.LastInclude
 }

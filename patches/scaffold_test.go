@@ -35,6 +35,12 @@ func TestAddTracepoint(t *testing.T) {
 		want: "#include <net.h>\n\n#include <logging.h>\n#include <util/trace.h>\n#include <vector>\n\nTRACEPOINT_SEMAPHORE(net, closed);\n\nvoid f()\n{\n" +
 			"    TRACEPOINT(net, closed);\n}\n",
 	}, {
+		name: "own header first, conditional last include",
+		src:  "#include <validation.h>\n\n#include <addrman.h>\n#include <util/time.h>\n#include <zmq.h>\n\n#ifdef X\n#if Y\n#include <x.h>\n#endif\n#endif // X\n\nint f()\n{\n    return 0;\n}\n",
+		line: 15, args: nil,
+		want: "#include <validation.h>\n\n#include <addrman.h>\n#include <util/time.h>\n#include <util/trace.h>\n#include <zmq.h>\n\n#ifdef X\n#if Y\n#include <x.h>\n#endif\n#endif // X\n\nTRACEPOINT_SEMAPHORE(net, closed);\n\nint f()\n{\n" +
+			"    TRACEPOINT(net, closed);\n    return 0;\n}\n",
+	}, {
 		name: "long call, tabs",
 		src:  "#include <util/trace.h>\nvoid f()\n{\n\tg();\n}\n",
 		line: 4, args: long,
