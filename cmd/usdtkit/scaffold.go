@@ -166,6 +166,9 @@ func runScaffold(ctx context.Context, opts *scaffoldOptions) error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if where := existingTracepoint(opts.Root, rel, tp.ID()); where != "" {
+		return usagef("%s has %s already; a second semaphore would not link", where, tp.ID())
+	}
 	files := []scaffoldFile{{path: filepath.ToSlash(rel), old: string(src), new: string(patched)}}
 
 	if opts.Docs != "" {
@@ -287,4 +290,25 @@ func humanize(name string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// existingTracepoint looks for a TRACEPOINT or TRACEPOINT_SEMAPHORE of id
+// in the top-level directory of the tree that holds file (src/ for
+// src/net.cpp) and returns where it is, or "".
+func existingTracepoint(root, file, id string) string {
+	top, _, ok := strings.Cut(filepath.ToSlash(file), "/")
+	if !ok {
+		return "" // a file at the root: AddTracepoint has checked it
+	}
+	dir := filepath.Join(root, top)
+	macros, _ := patches.ScanDir(dir) // files it cannot scan are not this check's business
+	for _, m := range macros {
+		if (m.Kind == patches.Tracepoint || m.Kind == patches.Semaphore) && m.ID() == id {
+			if rel, err := filepath.Rel(root, m.File); err == nil {
+				return fmt.Sprintf("%s:%d", filepath.ToSlash(rel), m.Line)
+			}
+			return fmt.Sprintf("%s:%d", m.File, m.Line)
+		}
+	}
+	return ""
 }

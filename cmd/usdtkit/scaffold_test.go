@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
 
@@ -96,6 +100,24 @@ func TestScaffoldDemo(t *testing.T) {
 		t.Fatalf("audit: exit %d:\n%s%s", code, stdout, stderr)
 	}
 
+	// The example script prints the new tracepoint's arguments.
+	t.Run("bpftrace", func(t *testing.T) {
+		bpftest.Require(t)
+		bpftrace, err := exec.LookPath("bpftrace")
+		if err != nil {
+			elftest.Unavailable(t, "bpftrace is not installed (Debian: apt-get install bpftrace)")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bpftrace, "-c", "./build/minid --iterations 2 --interval-ms 0", "contrib/tracing/net_closed_connection.bt")
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		// Some kernels fail the detach at exit; what counts is the output.
+		if !regexp.MustCompile(`(?m)^net:closed_connection peer_id=\d+ addr=\S+:\d+ network=\d inbound_count=\d+$`).Match(out) {
+			t.Errorf("bpftrace (%v) printed no net:closed_connection line:\n%s", err, out)
+		}
+	})
+
 	// The same tracepoint again is bad input.
 	_, stderr, code = runCmd(t, "scaffold", "net:closed_connection", "--root", dir, "--at", "src/net.cpp:31")
 	if code != 2 {
@@ -147,5 +169,18 @@ func TestScaffoldExitCodes(t *testing.T) {
 				t.Errorf("error is not one line: %q", stderr)
 			}
 		})
+	}
+}
+
+// A tracepoint that another file of the tree has already is refused: its
+// second semaphore would not link.
+func TestScaffoldElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../docs/demo")); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCmd(t, "scaffold", "net:inbound_message", "--root", dir, "--at", "src/net.cpp:31")
+	if code != 2 || !strings.Contains(stderr, "src/net_processing.cpp:8 has net:inbound_message already") {
+		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
