@@ -26,9 +26,12 @@ const (
 	// Test is a functional test skeleton in the style of Bitcoin Core's
 	// test/functional/interface_usdt_*.py.
 	Test
+	// Go is a standalone Go program that attaches with usdtkit's bpf
+	// package and prints every hit, one line each, like the scripts.
+	Go
 )
 
-var langNames = [...]string{BPFtrace: "bpftrace", BCC: "bcc", Doc: "doc", Test: "test"}
+var langNames = [...]string{BPFtrace: "bpftrace", BCC: "bcc", Doc: "doc", Test: "test", Go: "go"}
 
 func (l Lang) String() string {
 	if int(l) < len(langNames) && langNames[l] != "" {
@@ -38,7 +41,7 @@ func (l Lang) String() string {
 }
 
 // Langs are the languages Generate writes, in the order help text lists them.
-var Langs = []Lang{BPFtrace, BCC, Doc, Test}
+var Langs = []Lang{BPFtrace, BCC, Go, Doc, Test}
 
 // ParseLang returns the language named s.
 func ParseLang(s string) (Lang, error) {
@@ -55,7 +58,8 @@ func ParseLang(s string) (Lang, error) {
 }
 
 // FileName is the file the output for one tracepoint goes to:
-// context_event.bt, context_event.py (bcc), context_event.md, and
+// context_event.bt, context_event.py (bcc), context_event.go,
+// context_event.md, and
 // interface_usdt_context_event.py for a test, as Bitcoin Core names them.
 func FileName(l Lang, tp *Tracepoint) string {
 	base := tp.Context + "_" + tp.Event
@@ -64,6 +68,8 @@ func FileName(l Lang, tp *Tracepoint) string {
 		return base + ".bt"
 	case BCC:
 		return base + ".py"
+	case Go:
+		return base + ".go"
 	case Doc:
 		return base + ".md"
 	case Test:
@@ -114,6 +120,8 @@ func Generate(lang Lang, m *Model, opts Options) (*Output, error) {
 		genDoc(out, m)
 	case Test:
 		err = genTest(out, m, opts)
+	case Go:
+		err = genGo(out, m, opts)
 	default:
 		err = fmt.Errorf("unknown language %v", lang)
 	}

@@ -55,7 +55,7 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			got["warnings"] = warnings.String()
-			names := []string{"bpftrace", "bcc", "doc", "test", "warnings"}
+			names := []string{"bpftrace", "bcc", "go", "doc", "test", "warnings"}
 			if *update {
 				for _, name := range names {
 					ar.set(name, []byte(got[name]))

@@ -2,8 +2,10 @@ package gen
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/elf"
@@ -150,7 +152,13 @@ func TestGenerateErrors(t *testing.T) {
 	if _, err := Generate(Doc, m.With(), Options{}); !errors.Is(err, ErrNoTracepoints) {
 		t.Errorf("no tracepoints: %v", err)
 	}
-	if _, err := ParseLang("go"); err == nil || err.Error() != `unknown language "go" (want bpftrace, bcc, doc, test)` {
+	for _, path := range []string{"my \"bin\"\n*/ x", "bin\xff"} {
+		out, err := Generate(Go, m, Options{Path: path})
+		if err != nil || !strings.Contains(out.Text, "const defaultPath = "+strconv.Quote(path)+"\n") || !utf8.ValidString(out.Text) {
+			t.Errorf("go with path %q: %v", path, err)
+		}
+	}
+	if _, err := ParseLang("python"); err == nil || err.Error() != `unknown language "python" (want bpftrace, bcc, go, doc, test)` {
 		t.Errorf("ParseLang: %v", err)
 	}
 	for _, l := range Langs {

@@ -40,12 +40,13 @@ func newGenCmd(io *IOStreams, runF func(context.Context, *genOptions) error) *co
 	opts := &genOptions{IO: io}
 	cmd := &cobra.Command{
 		Use:   "gen --lang LANG [--docs FILE] [--src DIR [--new] [--since REV]] [BINARY] [PATTERN...]",
-		Short: "Generate bpftrace and bcc scripts, doc entries and test skeletons",
+		Short: "Generate bpftrace, bcc and Go tracers, doc entries and test skeletons",
 		Long: `Generate code and text for tracepoints from the tracing docs (Bitcoin Core's
 doc/tracing.md format), the binary, or both, joined by context:event:
 
   bpftrace  a script that prints every hit, one line each (.bt)
   bcc       a Python script for bcc that does the same (.py)
+  go        a Go program that does the same with usdtkit's bpf package (.go)
   doc       the entries for the tracing docs (.md)
   test      a functional test skeleton in the style of Bitcoin Core's
             test/functional/interface_usdt_*.py (interface_usdt_*.py)
@@ -56,12 +57,14 @@ and typed by their specs alone. PATTERNs are globs over context:event
 ('net:*'), or over the event alone when they have no ':'.
 
 The output goes to stdout, or with --out DIR to one file per tracepoint
-(context_event.bt, .py, .md; interface_usdt_context_event.py), whose paths
+(context_event.bt, .py, .go, .md; interface_usdt_context_event.py), whose paths
 are printed. What the output cannot do (bpftrace 0.23 and older read only
 arg0 to arg5) is said in it and warned about on stderr. docs/gen.md has the
 details.`,
 		Example: `  usdtkit gen --lang bpftrace --docs doc/tracing.md ./build/bin/bitcoind 'net:*'
   usdtkit gen --lang bcc --docs doc/tracing.md ./build/bin/bitcoind mempool:added
+  usdtkit gen --lang go --docs doc/tracing.md ./build/bin/bitcoind 'net:*' > trace.go
+  usdtkit gen --lang doc --docs doc/tracing.md --src src --new ./build/bin/bitcoind
   usdtkit gen --lang doc ./build/bin/bitcoind 'coins:*'
   usdtkit gen --lang test --docs doc/tracing.md --out test/functional ./build/bin/bitcoind 'net:*'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -92,7 +95,11 @@ details.`,
 // binary and the patterns.
 func (o *genOptions) classify(args []string) error {
 	if o.LangName == "" {
-		return usagef("gen needs --lang: one of bpftrace, bcc, doc, test")
+		names := make([]string, len(gen.Langs))
+		for i, l := range gen.Langs {
+			names[i] = l.String()
+		}
+		return usagef("gen needs --lang: one of %s", strings.Join(names, ", "))
 	}
 	l, err := gen.ParseLang(o.LangName)
 	if err != nil {
@@ -225,7 +232,7 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		warn(out.Warnings)
 		path := filepath.Join(opts.Out, name)
 		mode := os.FileMode(0o644)
-		if opts.Lang != gen.Doc {
+		if opts.Lang != gen.Doc && opts.Lang != gen.Go {
 			mode = 0o755 // scripts start with #!
 		}
 		if err := os.WriteFile(path, []byte(out.Text), mode); err != nil {

@@ -25,8 +25,9 @@ func TestGenArgs(t *testing.T) {
 		{args: []string{"--lang", "bcc", sema, "net:*", "added"}, lang: gen.BCC, binary: sema, patterns: "net:* added"},
 		{args: []string{"--lang", "doc", "--docs", "doc.md", "net:*"}, lang: gen.Doc, patterns: "net:*"},
 		{args: []string{"--lang=test", "--docs", "doc.md"}, lang: gen.Test},
-		{args: []string{sema}, err: "gen needs --lang: one of bpftrace, bcc, doc, test"},
-		{args: []string{"--lang", "go", sema}, err: `unknown language "go" (want bpftrace, bcc, doc, test)`},
+		{args: []string{"--lang", "go", sema}, lang: gen.Go, binary: sema},
+		{args: []string{sema}, err: "gen needs --lang: one of bpftrace, bcc, go, doc, test"},
+		{args: []string{"--lang", "python", sema}, err: `unknown language "python" (want bpftrace, bcc, go, doc, test)`},
 		{args: []string{"--lang", "bcc"}, err: "gen needs --docs FILE, --src DIR, a BINARY or any of them together"},
 		{args: []string{"--lang", "bcc", "net:*"}, err: "gen needs --docs FILE, --src DIR, a BINARY or any of them together"},
 		{args: []string{"--lang", "doc", "--src", "src", "--docs", "doc.md", "--new", "--since", "v30.0"}, lang: gen.Doc},
@@ -70,7 +71,11 @@ func TestGenExitCodes(t *testing.T) {
 		{[]string{"gen", "--lang", "bpftrace", sema}, 0},
 		{[]string{"gen", "--lang", "doc", sema, "mempool:*"}, 0},
 		{[]string{"gen", sema}, 2},
-		{[]string{"gen", "--lang", "go", sema}, 2},
+		{[]string{"gen", "--lang", "go", sema}, 0},
+		{[]string{"gen", "--lang", "python", sema}, 2},
+		{[]string{"gen", "--lang", "doc", "--src", "/nonexistent"}, 1},
+		{[]string{"gen", "--lang", "doc", "--src", "/etc", "--docs", "/dev/null", "--new", "--since", "nosuchrev"}, 1},
+		{[]string{"gen", "--lang", "doc", "--docs", "/dev/null", "--new"}, 2},
 		{[]string{"gen", "--lang", "bcc"}, 2},
 		{[]string{"gen", "--lang", "bcc", "--bogus", sema}, 2},
 		{[]string{"gen", "--lang", "bcc", sema, "[x"}, 2},
@@ -110,7 +115,7 @@ func TestGenOut(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if exec := st.Mode()&0o111 != 0; exec != (l != gen.Doc) {
+			if exec := st.Mode()&0o111 != 0; exec != (l != gen.Doc && l != gen.Go) {
 				t.Errorf("%s: mode %v", p, st.Mode())
 			}
 			data, _ := os.ReadFile(p)
@@ -120,6 +125,9 @@ func TestGenOut(t *testing.T) {
 			script := filepath.Base(p)
 			if l == gen.BPFtrace || l == gen.BCC {
 				alone = strings.ReplaceAll(alone, "SCRIPT"+filepath.Ext(p), script)
+			}
+			if l == gen.Go { // the command is named after its file
+				data = []byte(strings.ReplaceAll(string(data), strings.TrimSuffix(script, ".go"), "trace"))
 			}
 			if string(data) != alone {
 				t.Errorf("%s differs from gen --lang %s %s", p, l, id)
