@@ -105,6 +105,7 @@ const (
 	readRetries  = 100                   // reads of an incomplete build before waiting for events
 	auditSettle  = 50 * time.Millisecond
 	cmdStopGrace = 5 * time.Second
+	dirPollEvery = 100 * time.Millisecond // while the binary's directory is gone
 )
 
 // build is one version of the watched binary, read from an open file so
@@ -197,7 +198,7 @@ func runWatch(ctx context.Context, opts *watchOptions) error {
 	}
 	defer w.fsw.Close()
 	defer close(w.quit)
-	if err := w.fsw.Add(filepath.Dir(w.bin)); err != nil {
+	if err := w.fsw.Add(filepath.Dir(w.bin)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("watch %s: %w", filepath.Dir(opts.Binary), err)
 	}
 	if w.docs != "" && filepath.Dir(w.docs) != filepath.Dir(w.bin) {
@@ -233,6 +234,14 @@ func (w *watcher) addTree(dir string) error {
 }
 
 func (w *watcher) loop(ctx context.Context) error {
+	dir := filepath.Dir(w.bin)
+	var dirPoll *time.Ticker // while the binary's directory is gone
+	var dirPolls <-chan time.Time
+	defer func() {
+		if dirPoll != nil {
+			dirPoll.Stop()
+		}
+	}()
 	binTimer := time.NewTimer(0) // read the binary as it is now
 	auditTimer := time.NewTimer(time.Hour)
 	auditTimer.Stop()
@@ -267,6 +276,15 @@ func (w *watcher) loop(ctx context.Context) error {
 			b, err := w.read()
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
+				if _, err := os.Stat(dir); err != nil && dirPoll == nil {
+					// The directory is gone (make clean). Its inotify watch
+					// is dead even when no event said so (an attached
+					// uprobe pins the old directory), so look for the
+					// directory until it is back, then watch it again.
+					w.fsw.Remove(dir)
+					dirPoll = time.NewTicker(dirPollEvery)
+					dirPolls = dirPoll.C
+				}
 				if !w.gone {
 					w.gone = true
 					fmt.Fprintf(w.io.ErrOut, "usdtkit: %s is not there; waiting for it\n", w.opts.Binary)
@@ -285,6 +303,13 @@ func (w *watcher) loop(ctx context.Context) error {
 				w.gone = false
 				w.newBuild(ctx, b)
 				w.changed = time.Time{}
+			}
+		case <-dirPolls:
+			if w.fsw.Add(dir) == nil {
+				dirPoll.Stop()
+				dirPoll, dirPolls = nil, nil
+				w.changed = time.Now()
+				binTimer.Reset(0)
 			}
 		case <-auditTimer.C:
 			w.audit()
@@ -351,6 +376,15 @@ func (w *watcher) read() (*build, error) {
 	return &build{file: file, dev: uint64(sys.Dev), ino: sys.Ino, size: st2.Size(), mtime: st2.ModTime(), changed: w.changed}, nil
 }
 
+// report is where builds, diffs and audit changes go: stdout, or stderr
+// with --json, so that stdout holds only JSON events.
+func (w *watcher) report() io.Writer {
+	if w.opts.JSON {
+		return w.io.ErrOut
+	}
+	return w.io.Out
+}
+
 // newBuild prints the diff, re-audits and re-attaches.
 func (w *watcher) newBuild(ctx context.Context, b *build) {
 	w.builds++
@@ -362,7 +396,7 @@ func (w *watcher) newBuild(ctx context.Context, b *build) {
 	if id == "" {
 		id = "none"
 	}
-	fmt.Fprintf(w.io.Out, "build %d %s: build-id %s, %d tracepoint%s, %d call site%s\n", b.n, w.opts.Binary, id,
+	fmt.Fprintf(w.report(), "build %d %s: build-id %s, %d tracepoint%s, %d call site%s\n", b.n, w.opts.Binary, id,
 		len(b.file.Probes), plural(len(b.file.Probes)), b.file.Notes, plural(b.file.Notes))
 	if w.cur != nil {
 		changes := elf.Diff(w.cur.file, b.file)
@@ -373,7 +407,7 @@ func (w *watcher) newBuild(ctx context.Context, b *build) {
 		if len(changes) == 0 {
 			lines.WriteString("= no tracepoint changes\n")
 		}
-		io.WriteString(w.io.Out, lines.String())
+		io.WriteString(w.report(), lines.String())
 	}
 	w.cur = b
 	if w.docs != "" || w.src != "" {
@@ -428,7 +462,7 @@ func (w *watcher) audit() {
 	}
 	w.findings, w.audited = now, true
 	if len(lines) > 0 {
-		io.WriteString(w.io.Out, strings.Join(lines, "\n")+"\n")
+		io.WriteString(w.report(), strings.Join(lines, "\n")+"\n")
 	}
 }
 
