@@ -167,3 +167,24 @@ func TestGenerateErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestExprName(t *testing.T) {
+	for _, tt := range []struct{ expr, want string }{
+		{"node.GetId()", "node_id"},
+		{"node.m_addr_name.c_str()", "addr_name"},
+		{"node.ConnectionTypeAsString().c_str()", "connection_type"},
+		{"payload.size()", "payload_size"},
+		{"payload.data()", "payload"},
+		{"(int64_t)coin.nValue", "value"},
+		{"static_cast<uint32_t>(pindex->nHeight)", "height"},
+		{"block.GetHash().data()", "hash"},
+		{"m_inbound_count", "inbound_count"},
+		{"fInbound", "inbound"},
+		{"42", ""},
+		{"(bool)c.IsCoinBase()", "is_coin_base"},
+	} {
+		if got := exprName(tt.expr); got != tt.want {
+			t.Errorf("exprName(%q) = %q, want %q", tt.expr, got, tt.want)
+		}
+	}
+}
