@@ -338,3 +338,40 @@ func TestWatchAudit(t *testing.T) {
 		t.Errorf("audit lines:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// An edit to the source tree, in a directory created after watch started
+// too, runs the audit again.
+func TestWatchSource(t *testing.T) {
+	work, dir, src := t.TempDir(), t.TempDir(), t.TempDir()
+	v1 := buildWatchFixture(t, work, "v1")
+	bin, doc := filepath.Join(dir, "fixture"), filepath.Join(work, "tracing.md")
+	if err := os.WriteFile(doc, []byte(watchDoc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "fixture.c"), []byte(watchFixture), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, v1, bin)
+	stdout, _, _ := startWatch(t, bin, "--docs", doc, "--src", src)
+	waitFor(t, stdout, `(?m)^audit: new   fixture:added error undocumented: fixture:added is in the source`, 1)
+
+	// The call goes: the finding is fixed.
+	without := strings.Replace(watchFixture, "DTRACE_PROBE1(fixture, added, 9);", "", 1)
+	if err := os.WriteFile(filepath.Join(src, "fixture.c"), []byte(without), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, stdout, `(?m)^audit: fixed fixture:added error undocumented: `, 1)
+
+	// A new directory with a new call.
+	sub := filepath.Join(src, "net")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// No wait: a file written before the new directory is watched is seen
+	// by the audit its creation starts, one written after by its own event.
+	other := "#include <sys/sdt.h>\nvoid f(void) { DTRACE_PROBE(fixture, other); }\n"
+	if err := os.WriteFile(filepath.Join(sub, "other.c"), []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, stdout, `(?m)^audit: new   fixture:other error undocumented: `, 1)
+}
