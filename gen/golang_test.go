@@ -73,7 +73,7 @@ func TestGoOnDemo(t *testing.T) {
 		}
 		t.Fatalf("minid: %v (status 3: no tracer enabled a semaphore)\nthe program's stderr:\n%s", err, stderr.String())
 	}
-	tracer.Process.Signal(os.Interrupt)
+	// With -p the program ends when the process does.
 	if err := tracer.Wait(); err != nil {
 		t.Fatalf("the program: %v\n%s", err, stderr.String())
 	}
@@ -81,7 +81,36 @@ func TestGoOnDemo(t *testing.T) {
 		t.Errorf("the program's stderr:\n%s", stderr.String())
 	}
 
-	want, got := node.hits(t), parseHits(t, stdout.String())
+	compareAllHits(t, m, node.hits(t), parseHits(t, stdout.String()), stderr.String())
+
+	// Without -p: every process that runs minid, until Ctrl-C.
+	var out2 bytes.Buffer
+	var err2 lockedBuffer
+	tracer = exec.CommandContext(ctx, bin, minid)
+	tracer.Stdout, tracer.Stderr = &out2, &err2
+	if err := tracer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(err2.String(), "Ctrl-C to end") {
+		if ctx.Err() != nil || tracer.ProcessState != nil {
+			t.Fatalf("the program did not start:\n%s", err2.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	node = startMinid(t, ctx, minid, "--iterations", "1", "--interval-ms", "0")
+	node.wait(t, &bytes.Buffer{})
+	time.Sleep(300 * time.Millisecond) // for the ring buffer to be read
+	tracer.Process.Signal(os.Interrupt)
+	if err := tracer.Wait(); err != nil {
+		t.Fatalf("the program after Ctrl-C: %v\n%s", err, err2.String())
+	}
+	compareAllHits(t, m, node.hits(t), parseHits(t, out2.String()), err2.String())
+}
+
+// compareAllHits checks that a tracer printed every hit minid passed, in
+// order, with the same values.
+func compareAllHits(t *testing.T, m *Model, want, got map[string][]hit, stderr string) {
+	t.Helper()
 	for _, tp := range m.Tracepoints {
 		w, g := want[tp.ID()], got[tp.ID()]
 		if len(w) == 0 {
@@ -95,7 +124,7 @@ func TestGoOnDemo(t *testing.T) {
 			seen = append(seen, normalizeHit(t, tp, h, len(tp.Args)))
 		}
 		if strings.Join(expect, "\n") != strings.Join(seen, "\n") {
-			t.Errorf("%s: the program printed\n  %s\nminid passed\n  %s\nstderr:\n%s", tp.ID(), strings.Join(seen, "\n  "), strings.Join(expect, "\n  "), tail(stderr.String()))
+			t.Errorf("%s: the program printed\n  %s\nminid passed\n  %s\nstderr:\n%s", tp.ID(), strings.Join(seen, "\n  "), strings.Join(expect, "\n  "), tail(stderr))
 		}
 	}
 }

@@ -51,7 +51,7 @@ func AddedSince(dir string, now []patches.Macro, rev string) (map[string]bool, e
 	}
 	if _, err := git("rev-parse", "--verify", "--quiet", rev+"^{commit}"); err != nil {
 		if _, err2 := git("rev-parse", "--git-dir"); err2 != nil {
-			return nil, fmt.Errorf("read revision %s: %s is not in a git work tree", rev, dir)
+			return nil, fmt.Errorf("read revision %s: %w", rev, err2) // not a repository, or one git will not read
 		}
 		return nil, fmt.Errorf("read revision %s: %w", rev, ErrUnknownRevision)
 	}

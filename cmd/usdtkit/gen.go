@@ -169,7 +169,12 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		if !st.IsDir() {
 			return fmt.Errorf("scan %s: not a directory", opts.Src)
 		}
-		macros, err := patches.ScanDir(opts.Src)
+		// A root given as a symbolic link is followed; links inside the tree are not.
+		walk := opts.Src
+		if real, err := filepath.EvalSymlinks(opts.Src); err == nil {
+			walk = real
+		}
+		macros, err := patches.ScanDir(walk)
 		if err != nil {
 			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: warning: %s\n", firstLine(err.Error()))
 		}
