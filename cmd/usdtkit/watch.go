@@ -254,8 +254,16 @@ func (w *watcher) loop(ctx context.Context) error {
 			w.stopAll()
 			return nil
 		case err, ok := <-w.fsw.Errors:
-			if ok {
-				fmt.Fprintf(w.io.ErrOut, "usdtkit: watch: %v\n", err)
+			if !ok {
+				break
+			}
+			fmt.Fprintf(w.io.ErrOut, "usdtkit: watch: %v\n", err)
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				// Events were lost: look at everything again.
+				binTimer.Reset(settleGap)
+				if w.docs != "" || w.src != "" {
+					auditTimer.Reset(auditSettle)
+				}
 			}
 		case ev, ok := <-w.fsw.Events:
 			if !ok {
@@ -516,6 +524,10 @@ func (w *watcher) attach(ctx context.Context, b *build) {
 		for _, a := range w.live {
 			w.end(a)
 		}
+		return
+	}
+	if s.file.BuildID != b.file.BuildID {
+		fmt.Fprintf(w.io.ErrOut, "usdtkit: build %d was written over before it was attached\n", b.n)
 		return
 	}
 	s.file.Path = w.bin
