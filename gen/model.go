@@ -341,7 +341,7 @@ func (m *Model) join(ctx, event string, entry *docs.Tracepoint, probe *elf.Probe
 				warn("argument %d: the binary's spec %q has no valid size; read as %s", i+1, s.Raw, a.Spec)
 			case !a.Documented:
 				a.Type, a.Spec = typeOfSpec(got), got
-				if t, ok := exprType(a.Expr, exprs); ok && got == (docs.Spec{Size: m.PointerSize}) {
+				if t, ok := exprType(a.Expr, exprs); ok && (t.Kind == docs.CString || t.Kind == docs.Bytes) && got == (docs.Spec{Size: m.PointerSize}) {
 					a.Type = t
 				}
 			default:
@@ -380,7 +380,11 @@ func (m *Model) join(ctx, event string, entry *docs.Tracepoint, probe *elf.Probe
 		tp.Args = append(tp.Args, a)
 	}
 	if untyped > 0 {
-		warn("neither the doc nor the binary has it, so %d of its arguments are read as uint64", untyped)
+		verb := "are"
+		if untyped == 1 {
+			verb = "is"
+		}
+		warn("neither the doc nor the binary has it, so %d of its %d arguments %s read as uint64", untyped, n, verb)
 	}
 	for i := range tp.Args {
 		if a := &tp.Args[i]; a.Type.Kind == docs.Bytes && a.Type.Size == 0 {
@@ -564,9 +568,31 @@ func exprName(expr string) string {
 	return ""
 }
 
-// exprType is the type an argument expression shows: a C string for
-// x.c_str(), bytes for x.data() when another argument is x.size().
+// castRe matches an expression that starts with a C cast or a
+// static_cast to a simple type.
+var castRe = regexp.MustCompile(`^\(\s*([A-Za-z_:][A-Za-z0-9_: ]*?)\s*\)|^static_cast<\s*([A-Za-z_:][A-Za-z0-9_: ]*?)\s*>`)
+
+// castTypes are the types a cast in an argument expression gives.
+var castTypes = map[string]docs.Type{
+	"bool":   {Kind: docs.Bool, Size: 1},
+	"int8_t": {Kind: docs.Int, Size: 1}, "int16_t": {Kind: docs.Int, Size: 2},
+	"int32_t": {Kind: docs.Int, Size: 4}, "int64_t": {Kind: docs.Int, Size: 8},
+	"uint8_t": {Kind: docs.Uint, Size: 1}, "uint16_t": {Kind: docs.Uint, Size: 2},
+	"uint32_t": {Kind: docs.Uint, Size: 4}, "uint64_t": {Kind: docs.Uint, Size: 8},
+	"int": {Kind: docs.Int, Size: 4}, "unsigned": {Kind: docs.Uint, Size: 4}, "unsigned int": {Kind: docs.Uint, Size: 4},
+	"size_t": {Kind: docs.Uint},
+}
+
+// exprType is the type an argument expression shows: that of a cast to a
+// fixed-size integer or bool, a C string for x.c_str(), bytes for
+// x.data() when another argument is x.size().
 func exprType(expr string, exprs []string) (docs.Type, bool) {
+	if m := castRe.FindStringSubmatch(expr); m != nil {
+		name := m[1] + m[2]
+		if t, ok := castTypes[strings.TrimPrefix(name, "std::")]; ok {
+			return t, true
+		}
+	}
 	if strings.HasSuffix(expr, ".c_str()") || strings.HasSuffix(expr, "->c_str()") {
 		return docs.Type{Kind: docs.CString}, true
 	}

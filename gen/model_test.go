@@ -188,3 +188,29 @@ func TestExprName(t *testing.T) {
 		}
 	}
 }
+
+func TestExprType(t *testing.T) {
+	exprs := []string{"msg.size()", "msg.data()", "hash.data()"}
+	for _, tt := range []struct {
+		expr string
+		want docs.Type
+		ok   bool
+	}{
+		{"(uint32_t)op.n", docs.Type{Kind: docs.Uint, Size: 4}, true},
+		{"(int64_t) coin.nValue", docs.Type{Kind: docs.Int, Size: 8}, true},
+		{"(bool)c.IsCoinBase()", docs.Type{Kind: docs.Bool, Size: 1}, true},
+		{"static_cast<std::int32_t>(h)", docs.Type{Kind: docs.Int, Size: 4}, true},
+		{"(size_t)n", docs.Type{Kind: docs.Uint}, true},
+		{"node.m_addr_name.c_str()", docs.Type{Kind: docs.CString}, true},
+		{"msg.data()", docs.Type{Kind: docs.Bytes}, true},
+		{"hash.data()", docs.Type{}, false}, // no hash.size(): the length is unknown
+		{"(CBlockIndex*)p", docs.Type{}, false},
+		{"(a)+(b)", docs.Type{}, false},
+		{"n", docs.Type{}, false},
+	} {
+		got, ok := exprType(tt.expr, exprs)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("exprType(%q) = %v, %v; want %v, %v", tt.expr, got, ok, tt.want, tt.ok)
+		}
+	}
+}
