@@ -160,7 +160,7 @@ func runScaffold(ctx context.Context, opts *scaffoldOptions) error {
 	}
 	src, err := os.ReadFile(filepath.Join(opts.Root, rel))
 	if err != nil {
-		return &usageError{fmt.Errorf("read %s: %w", file, err)}
+		return &usageError{fmt.Errorf("read %s: %w", file, pathErr(err))}
 	}
 	patched, err := patches.AddTracepoint(rel, src, line, tp)
 	if err != nil {
@@ -203,7 +203,7 @@ func runScaffold(ctx context.Context, opts *scaffoldOptions) error {
 			continue
 		}
 		fmt.Fprintf(&b, "diff --git a/%s b/%s\n", f.path, f.path)
-		b.WriteString(udiff.Unified("a/"+f.path, "b/"+f.path, f.old, f.new))
+		b.WriteString(unifiedDiff("a/"+f.path, "b/"+f.path, f.old, f.new))
 	}
 	if _, err := opts.IO.Out.Write([]byte(b.String())); err != nil {
 		return err
@@ -241,7 +241,7 @@ func scaffoldDoc(opts *scaffoldOptions, tp patches.NewTracepoint, types []docs.T
 	path := filepath.Join(opts.Root, rel)
 	old, err := os.ReadFile(path)
 	if err != nil {
-		return scaffoldFile{}, fmt.Errorf("read %s: %w", opts.Docs, err)
+		return scaffoldFile{}, fmt.Errorf("read %s: %w", opts.Docs, pathErr(err))
 	}
 	doc, err := docs.ParseFile(path)
 	if doc == nil {
@@ -311,4 +311,57 @@ func existingTracepoint(root, file, id string) string {
 		}
 	}
 	return ""
+}
+
+var hunkRe = regexp.MustCompile(`^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@`)
+
+// unifiedDiff is udiff.Unified with each hunk's start in the new file
+// computed from its start in the old one and the hunks before it: the
+// library counts it short after a hunk that joins two nearby edits (git
+// apply finds the place anyway, at an offset, but the patch should say it).
+func unifiedDiff(oldName, newName, old, new string) string {
+	lines := strings.SplitAfter(udiff.Unified(oldName, newName, old, new), "\n")
+	shift := 0
+	for i, l := range lines {
+		m := hunkRe.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		from, _ := strconv.Atoi(m[1])
+		fromCount, toCount := 1, 1
+		if m[2] != "" {
+			fromCount, _ = strconv.Atoi(m[2])
+		}
+		if m[4] != "" {
+			toCount, _ = strconv.Atoi(m[4])
+		}
+		to := from + shift
+		if fromCount == 0 {
+			to++ // "-N,0" names the line the insertion follows
+		}
+		if toCount == 0 {
+			to--
+		}
+		newRange := strconv.Itoa(to)
+		if m[4] != "" {
+			newRange += "," + m[4]
+		}
+		oldRange := m[1]
+		if m[2] != "" {
+			oldRange += "," + m[2]
+		}
+		lines[i] = "@@ -" + oldRange + " +" + newRange + " @@" + l[len(m[0]):]
+		shift += toCount - fromCount
+	}
+	return strings.Join(lines, "")
+}
+
+// pathErr drops the operation and path from an *fs.PathError, which the
+// message names already; errors.Is still sees fs.ErrNotExist.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
