@@ -131,7 +131,7 @@ func Test(tp NewTracepoint, year int) string {
 	class := "USDT" + pyName(tp.Context) + pyName(tp.Event) + "Test"
 	var b strings.Builder
 	fmt.Fprintf(&b, `#!/usr/bin/env python3
-# Copyright (c) %[1]d The Bitcoin Core developers
+# Copyright (c) %[1]d-present The Bitcoin Core developers
 # Distributed under the MIT software license, see the accompanying
 # file COPYING or http://www.opensource.org/licenses/mit-license.php.
 
@@ -147,7 +147,10 @@ except ImportError:
     pass
 
 from test_framework.test_framework import BitcoinTestFramework
-from test_framework.util import assert_equal
+from test_framework.util import (
+    assert_equal,
+    bpf_cflags,
+)
 
 BPF_PROGRAM = """
 #include <uapi/linux/ptrace.h>
@@ -184,7 +187,7 @@ class %[7]s(BitcoinTestFramework):
         self.log.info("attach to %[2]s")
         ctx = USDT(pid=node.process.pid)
         ctx.enable_probe(probe="%[2]s", fn_name="trace_%[4]s")
-        bpf = BPF(text=BPF_PROGRAM, usdt_contexts=[ctx], debug=0, cflags=["-Wno-error=implicit-function-declaration"])
+        bpf = BPF(text=BPF_PROGRAM, usdt_contexts=[ctx], debug=0, cflags=bpf_cflags())
 
         events = []
 
