@@ -118,3 +118,29 @@ func TestExample(t *testing.T) {
 		t.Errorf("paths %s, %s", ExamplePath(tp), TestPath(tp))
 	}
 }
+
+// FuzzAddTracepoint: any source takes a tracepoint at any of its lines, and
+// the patched source has the call and the semaphore.
+func FuzzAddTracepoint(f *testing.F) {
+	f.Add([]byte("#include <a.h>\nvoid f()\n{\n}\n"), 3)
+	f.Add([]byte("#ifdef X\n#include <x.h>\n#endif\nint x;\n"), 4)
+	f.Add([]byte("TRACEPOINT_SEMAPHORE(a, b);\n\tg();"), 2)
+	f.Fuzz(func(t *testing.T, src []byte, line int) {
+		tp := NewTracepoint{Context: "fuzz", Event: "added", Args: []NewArg{{Name: "n", Expr: "n", Class: ArgInt, Size: 8}}}
+		got, err := AddTracepoint("f.cpp", src, line, tp)
+		if err != nil {
+			return
+		}
+		// The call is only seen as one where a statement may start (not
+		// after "a." on the line before, say), so look for its text.
+		call := strings.Contains(strings.Join(strings.Fields(string(got)), " "), "TRACEPOINT(fuzz, added, n);")
+		ms, _ := Scan("f.cpp", got)
+		sema := false
+		for _, m := range ms {
+			sema = sema || m.Kind == Semaphore && m.ID() == "fuzz:added"
+		}
+		if !call || !sema {
+			t.Errorf("patched source lacks the call (%v) or the semaphore (%v):\n%s", call, sema, got)
+		}
+	})
+}
