@@ -15,7 +15,9 @@ with Bitcoin Core's bitcoind as the first-class target:
   audit    whether the tracing docs, the TRACEPOINT calls and the binary agree
   attach   trace live with eBPF, arguments decoded by their documented types
   verify   run a command and check every documented tracepoint fires with sane values
-  gen      bpftrace and bcc scripts, doc entries and test skeletons for tracepoints`,
+  gen      bpftrace, bcc and Go programs, doc entries and test skeletons for tracepoints
+  scaffold the patch that adds a tracepoint to a source tree
+  watch    keep all of the above true while the binary is rebuilt`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
