@@ -68,6 +68,12 @@ demo: deps build $(DEMO_BIN)
 	$(USDTKIT) attach $(DEMO_BIN) 'validation:*' 'net:inbound_message' --docs $(DEMO)/doc/tracing.md -- $(DEMO_BIN) --iterations 2 --interval-ms 0
 	@echo "== usdtkit verify: every documented tracepoint fires with values that fit its documented type"
 	$(USDTKIT) verify $(DEMO_BIN) --docs $(DEMO)/doc/tracing.md --require-all -- $(DEMO_BIN) --iterations 2 --interval-ms 0
+	@echo "== usdtkit watch: a rebuild without tracing is renamed into place; watch prints what changed"
+	@rm -rf $(BUILD)/watch && mkdir -p $(BUILD)/watch && cp $(DEMO_BIN) $(BUILD)/watch/minid
+	@$(MAKE) -s -C $(DEMO) BUILD=$(abspath $(BUILD))/watch/notrace ENABLE_TRACING=0 >/dev/null
+	@$(USDTKIT) watch $(BUILD)/watch/minid > $(BUILD)/watch/log 2>&1 & pid=$$!; sleep 1; \
+		cp $(BUILD)/watch/notrace/minid $(BUILD)/watch/minid.new && mv $(BUILD)/watch/minid.new $(BUILD)/watch/minid; \
+		sleep 1; kill -INT $$pid; wait $$pid; cat $(BUILD)/watch/log
 	@echo "== usdtkit list -p PID 'net:*' (a running minid; SEMAPHORE = how many tracers enabled it)"
 	@$(DEMO_BIN) --interval-ms 100 > /dev/null & pid=$$!; sleep 0.3; \
 		$(USDTKIT) list -p $$pid 'net:*'; status=$$?; kill $$pid; exit $$status
