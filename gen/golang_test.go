@@ -25,7 +25,18 @@ func TestGoOnDemo(t *testing.T) {
 	if err != nil {
 		elftest.Unavailable(t, "no go command to build the program with")
 	}
-	minid := demoMinid(t)
+	// A copy of its own: with uprobes that another tracer (the bcc tests,
+	// another run) still holds on the shared minid, attaching failed with
+	// "invalid argument" once; the kernel wants one semaphore offset per
+	// probed address.
+	data, err := os.ReadFile(demoMinid(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	minid := filepath.Join(t.TempDir(), "minid")
+	if err := os.WriteFile(minid, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	m := demoModel(t, minid)
 	out, err := Generate(Go, m, Options{Path: minid})
 	if err != nil {
