@@ -42,7 +42,8 @@ func newGenCmd(io *IOStreams, runF func(context.Context, *genOptions) error) *co
 		Use:   "gen --lang LANG [--docs FILE] [--src DIR [--new] [--since REV]] [BINARY] [PATTERN...]",
 		Short: "Generate bpftrace, bcc and Go tracers, doc entries and test skeletons",
 		Long: `Generate code and text for tracepoints from the tracing docs (Bitcoin Core's
-doc/tracing.md format), the binary, or both, joined by context:event:
+doc/tracing.md format), the binary and the source's TRACEPOINT calls (--src),
+joined by context:event:
 
   bpftrace  a script that prints every hit, one line each (.bt)
   bcc       a Python script for bcc that does the same (.py)
@@ -53,18 +54,22 @@ doc/tracing.md format), the binary, or both, joined by context:event:
 
 Arguments are named after their documented descriptions and read by the
 binary's argument specs; without a doc they are named arg0, arg1, ...
-and typed by their specs alone. PATTERNs are globs over context:event
-('net:*'), or over the event alone when they have no ':'.
+and typed by their specs alone. With --src, what the doc lacks is named
+after the argument expressions in the source. PATTERNs are globs over
+context:event ('net:*'), or over the event alone when they have no ':'.
+--new keeps the tracepoints the source calls and the doc lacks; --since REV
+those whose call was added since the git revision REV.
 
 The output goes to stdout, or with --out DIR to one file per tracepoint
-(context_event.bt, .py, .go, .md; interface_usdt_context_event.py), whose paths
-are printed. What the output cannot do (bpftrace 0.23 and older read only
+(context_event.bt, .py, .go, .md; interface_usdt_context_event.py), whose
+paths are printed. What the output cannot do (bpftrace 0.23 and older read only
 arg0 to arg5) is said in it and warned about on stderr. docs/gen.md has the
 details.`,
 		Example: `  usdtkit gen --lang bpftrace --docs doc/tracing.md ./build/bin/bitcoind 'net:*'
   usdtkit gen --lang bcc --docs doc/tracing.md ./build/bin/bitcoind mempool:added
   usdtkit gen --lang go --docs doc/tracing.md ./build/bin/bitcoind 'net:*' > trace.go
   usdtkit gen --lang doc --docs doc/tracing.md --src src --new ./build/bin/bitcoind
+  usdtkit gen --lang bpftrace --src src --since origin/master ./build/bin/bitcoind
   usdtkit gen --lang doc ./build/bin/bitcoind 'coins:*'
   usdtkit gen --lang test --docs doc/tracing.md --out test/functional ./build/bin/bitcoind 'net:*'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
