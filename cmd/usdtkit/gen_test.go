@@ -126,8 +126,10 @@ func TestGenOut(t *testing.T) {
 			if l == gen.BPFtrace || l == gen.BCC {
 				alone = strings.ReplaceAll(alone, "SCRIPT"+filepath.Ext(p), script)
 			}
-			if l == gen.Go { // the command is named after its file
+			if l == gen.Go { // the command is named after its file, and its comment rewrapped
 				data = []byte(strings.ReplaceAll(string(data), strings.TrimSuffix(script, ".go"), "trace"))
+				data = []byte(strings.Join(strings.Fields(strings.ReplaceAll(string(data), "//", "")), " "))
+				alone = strings.Join(strings.Fields(strings.ReplaceAll(alone, "//", "")), " ")
 			}
 			if string(data) != alone {
 				t.Errorf("%s differs from gen --lang %s %s", p, l, id)
