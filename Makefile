@@ -44,6 +44,10 @@ deps:
 			echo "linked $$k/build -> $$hdr and $$k/source -> its -common headers"; \
 		fi; \
 	fi
+	@# bcc falls back to tracefs, and bpftrace 0.17 detaches through it.
+	@if [ "$$(id -u)" = 0 ] && [ -d /sys/kernel/tracing ] && ! mountpoint -q /sys/kernel/tracing; then \
+		mount -t tracefs nodev /sys/kernel/tracing && echo "mounted tracefs on /sys/kernel/tracing"; \
+	fi
 	@$(GO) mod download
 
 $(DEMO_BIN): $(wildcard $(DEMO)/src/*.cpp $(DEMO)/src/*/*.h $(DEMO)/src/*.h $(DEMO)/Makefile)

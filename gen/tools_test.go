@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -291,11 +292,11 @@ func compareLastHits(t *testing.T, m *Model, iterations int, want, got map[strin
 	}
 }
 
+// requireRoot is the project's one gate for tests that need root and BPF:
+// it skips with the reason, or fails when CI=true.
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		elftest.Unavailable(t, "running the generated scripts needs root (BPF and uprobes)")
-	}
+	bpftest.Require(t)
 }
 
 // bccPython finds a Python 3 that can import bcc: the one in PATH, or
