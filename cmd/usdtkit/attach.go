@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -256,8 +257,13 @@ func (ss *session) consume(ctx context.Context, timeout <-chan time.Time, handle
 }
 
 func attachError(err error) error {
-	if errors.Is(err, bpf.ErrPermission) {
+	switch {
+	case errors.Is(err, bpf.ErrPermission):
 		return fmt.Errorf("attach: %w", bpf.ErrPermission)
+	case errors.Is(err, syscall.EINVAL):
+		// The kernel refuses a uprobe whose semaphore offset differs from
+		// that of another uprobe at the same place in the same file.
+		return fmt.Errorf("%w (is another tracer, e.g. bcc, attached to this binary without its semaphore? detach it and retry)", err)
 	}
 	return err
 }
