@@ -73,7 +73,7 @@ func newFile(r io.ReaderAt) (*File, error) {
 	if f.Class != goelf.ELFCLASS32 && f.Class != goelf.ELFCLASS64 {
 		return nil, &FormatError{Off: 4, Msg: fmt.Sprintf("unknown ELF class %v", f.Class)}
 	}
-	f.BuildID, err = readBuildID(ef)
+	f.BuildID, f.BuildIDPending, err = readBuildID(ef)
 	if err != nil {
 		return nil, err
 	}
@@ -288,23 +288,41 @@ func fileOffset(ef *goelf.File, addr uint64, code bool) (uint64, error) {
 	return 0, fmt.Errorf("address %#x is in no loadable segment", addr)
 }
 
-func readBuildID(ef *goelf.File) (string, error) {
+// readBuildID reads the GNU build-id. pending is set when the note is
+// there but still all zero, as GNU ld leaves it until the end of the link.
+func readBuildID(ef *goelf.File) (id string, pending bool, err error) {
 	s := ef.Section(".note.gnu.build-id")
 	if s == nil || s.Type != goelf.SHT_NOTE || s.Size > maxBuildIDNote || readable(s) != nil {
-		return "", nil
+		return "", false, nil
 	}
 	data := make([]byte, s.Size)
 	if n, _ := s.ReadAt(data, 0); uint64(n) != s.Size {
-		return "", &FormatError{Off: int64(s.Offset), Msg: ".note.gnu.build-id is cut short"}
+		return "", false, &FormatError{Off: int64(s.Offset), Msg: ".note.gnu.build-id is cut short"}
 	}
 	if len(data) < 16 {
-		return "", nil
+		return "", false, nil
+	}
+	if allZero(data) {
+		return "", true, nil
 	}
 	namesz := uint64(ef.ByteOrder.Uint32(data))
 	descsz := uint64(ef.ByteOrder.Uint32(data[4:]))
 	start := 12 + (namesz+3)&^3
 	if namesz > uint64(len(data)) || start+descsz > uint64(len(data)) {
-		return "", &FormatError{Off: int64(s.Offset), Msg: "bad build-id note"}
+		return "", false, &FormatError{Off: int64(s.Offset), Msg: "bad build-id note"}
 	}
-	return hex.EncodeToString(data[start : start+descsz]), nil
+	desc := data[start : start+descsz]
+	if allZero(desc) {
+		return "", true, nil
+	}
+	return hex.EncodeToString(desc), false, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -14,6 +14,10 @@ type File struct {
 	ByteOrder binary.ByteOrder
 	Type      goelf.Type // ET_EXEC, ET_DYN or ET_REL
 	BuildID   string     // GNU build-id in hex, "" when the file has none
+	// BuildIDPending is set when the file has a build-id note whose
+	// contents are still zero: GNU ld writes the note last, so a linker is
+	// still writing the file.
+	BuildIDPending bool
 
 	// Probes are the tracepoints in the order their first note appears.
 	Probes []Probe

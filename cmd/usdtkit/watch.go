@@ -367,6 +367,9 @@ func (w *watcher) read() (*build, error) {
 	if err != nil {
 		return nil, err
 	}
+	if file.BuildIDPending {
+		return nil, errIncomplete // the linker fills the build-id last
+	}
 	time.Sleep(stableGap)
 	st2, err := f.Stat()
 	if err != nil {
