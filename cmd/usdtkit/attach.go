@@ -28,9 +28,7 @@ type attachOptions struct {
 	JSON     bool
 	Count    int
 	Duration time.Duration
-	Strlen   int
-	BytesCap int
-	Args     []string // --arg N=...
+	readFlags
 }
 
 func newAttachCmd(io *IOStreams, runF func(context.Context, *attachOptions) error) *cobra.Command {
@@ -72,7 +70,9 @@ CAP_BPF+CAP_PERFMON.`,
 			return runAttach(cmd.Context(), opts)
 		},
 	}
-	addTraceFlags(cmd, &opts.PID, &opts.Docs, &opts.Strlen, &opts.BytesCap, &opts.Args)
+	cmd.Flags().IntVarP(&opts.PID, "pid", "p", 0, "trace only this process (TARGET defaults to its executable)")
+	cmd.Flags().StringVar(&opts.Docs, "docs", "", "decode arguments by the types documented in this tracing doc")
+	opts.readFlags.add(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON event per line (schema in docs/attach.md)")
 	f.IntVar(&opts.Count, "count", 0, "stop after N events")
@@ -80,13 +80,26 @@ CAP_BPF+CAP_PERFMON.`,
 	return cmd
 }
 
-func addTraceFlags(cmd *cobra.Command, pid *int, docsPath *string, strlen, bytesCap *int, args *[]string) {
+// readFlags say how arguments are read beyond their integer value; attach,
+// verify and watch share them.
+type readFlags struct {
+	Strlen   int
+	BytesCap int
+	Args     []string // --arg N=...
+}
+
+func (r *readFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.IntVarP(pid, "pid", "p", 0, "trace only this process (TARGET defaults to its executable)")
-	f.StringVar(docsPath, "docs", "", "decode arguments by the types documented in this tracing doc")
-	f.IntVar(strlen, "strlen", bpf.DefaultStringLen, "bytes read of a string whose doc gives no maximum length")
-	f.IntVar(bytesCap, "bytes-cap", bpf.DefaultBytesCap, "most bytes read of a byte buffer")
-	f.StringArrayVar(args, "arg", nil, "read argument N as str[:LEN], bytes:LEN or hex (N from 0; repeatable)")
+	f.IntVar(&r.Strlen, "strlen", bpf.DefaultStringLen, "bytes read of a string whose doc gives no maximum length")
+	f.IntVar(&r.BytesCap, "bytes-cap", bpf.DefaultBytesCap, "most bytes read of a byte buffer")
+	f.StringArrayVar(&r.Args, "arg", nil, "read argument N as str[:LEN], bytes:LEN or hex (N from 0; repeatable)")
+}
+
+func (r *readFlags) check() error {
+	if r.Strlen <= 0 || r.Strlen > bpf.MaxReadLen || r.BytesCap <= 0 || r.BytesCap > bpf.MaxReadLen {
+		return usagef("--strlen and --bytes-cap must be 1 to %d", bpf.MaxReadLen)
+	}
+	return nil
 }
 
 // resolve checks the arguments: TARGET first (or the -p process's
@@ -118,10 +131,10 @@ func (o *attachOptions) resolve(args []string) error {
 	if o.PID != 0 && len(o.Command) > 0 {
 		return usagef("-p and -- CMD do not go together: the command's process is traced")
 	}
-	if o.Count < 0 || o.Duration < 0 || o.Strlen <= 0 || o.Strlen > bpf.MaxReadLen || o.BytesCap <= 0 || o.BytesCap > bpf.MaxReadLen {
-		return usagef("--count and --duration must not be negative; --strlen and --bytes-cap must be 1 to %d", bpf.MaxReadLen)
+	if o.Count < 0 || o.Duration < 0 {
+		return usagef("--count and --duration must not be negative")
 	}
-	return nil
+	return o.readFlags.check()
 }
 
 // traceSetup is what attach and verify share: the file, its selected

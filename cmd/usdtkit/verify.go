@@ -21,10 +21,8 @@ type verifyOptions struct {
 	Docs       string
 	RequireAll bool
 	JSON       bool
-	Strlen     int
-	BytesCap   int
-	Args       []string
-	pid        int
+	readFlags
+	pid int
 }
 
 func newVerifyCmd(io *IOStreams, runF func(context.Context, *verifyOptions) error) *cobra.Command {
@@ -58,6 +56,9 @@ tests. Needs root or CAP_BPF+CAP_PERFMON.`,
 			if opts.Docs == "" {
 				return usagef("verify needs --docs FILE: it checks values against the documented types")
 			}
+			if err := opts.readFlags.check(); err != nil {
+				return err
+			}
 			opts.Target, opts.Patterns = args[0], args[1:]
 			for _, p := range opts.Patterns {
 				if err := checkPattern(p); err != nil {
@@ -74,9 +75,7 @@ tests. Needs root or CAP_BPF+CAP_PERFMON.`,
 	f.StringVar(&opts.Docs, "docs", "", "the tracing doc whose tracepoints and types are checked")
 	f.BoolVar(&opts.RequireAll, "require-all", false, "fail when a documented tracepoint never fired or is not in TARGET")
 	f.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
-	f.IntVar(&opts.Strlen, "strlen", bpf.DefaultStringLen, "bytes read of a string whose doc gives no maximum length")
-	f.IntVar(&opts.BytesCap, "bytes-cap", bpf.DefaultBytesCap, "most bytes read of a byte buffer")
-	f.StringArrayVar(&opts.Args, "arg", nil, "read argument N as str[:LEN], bytes:LEN or hex (N from 0; repeatable)")
+	opts.readFlags.add(cmd)
 	return cmd
 }
 

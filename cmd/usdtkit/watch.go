@@ -31,9 +31,7 @@ type watchOptions struct {
 	Patterns []string // --attach
 	Command  []string // after --
 	JSON     bool
-	Strlen   int
-	BytesCap int
-	Args     []string // --arg N=...
+	readFlags
 }
 
 func newWatchCmd(io *IOStreams, runF func(context.Context, *watchOptions) error) *cobra.Command {
@@ -77,8 +75,8 @@ ends CMD. Attaching needs root or CAP_BPF+CAP_PERFMON.`,
 					return err
 				}
 			}
-			if opts.Strlen <= 0 || opts.Strlen > bpf.MaxReadLen || opts.BytesCap <= 0 || opts.BytesCap > bpf.MaxReadLen {
-				return usagef("--strlen and --bytes-cap must be 1 to %d", bpf.MaxReadLen)
+			if err := opts.readFlags.check(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -91,9 +89,7 @@ ends CMD. Attaching needs root or CAP_BPF+CAP_PERFMON.`,
 	f.StringVar(&opts.Src, "src", "", "the source tree to audit for TRACEPOINT calls")
 	f.StringArrayVar(&opts.Patterns, "attach", nil, "attach the tracepoints matching this glob to every build ('*' for all; repeatable)")
 	f.BoolVar(&opts.JSON, "json", false, "print events as one JSON object per line (schema in docs/attach.md)")
-	f.IntVar(&opts.Strlen, "strlen", bpf.DefaultStringLen, "bytes read of a string whose doc gives no maximum length")
-	f.IntVar(&opts.BytesCap, "bytes-cap", bpf.DefaultBytesCap, "most bytes read of a byte buffer")
-	f.StringArrayVar(&opts.Args, "arg", nil, "read argument N as str[:LEN], bytes:LEN or hex (N from 0; repeatable)")
+	opts.readFlags.add(cmd)
 	return cmd
 }
 
