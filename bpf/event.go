@@ -46,6 +46,9 @@ type Value struct {
 	Bytes []byte
 	// Truncated is set when Str or Bytes was cut at the read's MaxLen.
 	Truncated bool
+	// Hex and Reversed are the read's: how String and JSON show it.
+	Hex      bool
+	Reversed bool
 
 	// Err is why the value could not be read, an *ArgError; nil when it
 	// was. A value with an Err is never a silent zero or empty string:
@@ -71,9 +74,11 @@ func (v Value) Float64() float64 {
 	return math.Float64frombits(v.Raw)
 }
 
-// String formats the value for people: a quoted string, hex bytes, a
-// float, or a signed or unsigned integer; "<error: ...>" when it could
-// not be read.
+// String formats the value for people: a quoted string, hex bytes (in
+// reverse order when the read says so), a float, a hex integer when the
+// read says so, or a signed or unsigned integer; "..." follows a string
+// or buffer cut at its read's length, and "<error: ...>" is a value that
+// could not be read.
 func (v Value) String() string {
 	if v.Err != nil {
 		return "<error: " + v.Err.Error() + ">"
@@ -86,13 +91,45 @@ func (v Value) String() string {
 	case v.Read == ReadString:
 		return strconv.Quote(v.Str) + trunc
 	case v.Read == ReadBytes:
-		return hex.EncodeToString(v.Bytes) + trunc
+		return hex.EncodeToString(v.shownBytes()) + trunc
 	case v.Float:
 		return strconv.FormatFloat(v.Float64(), 'g', -1, v.Size*8)
+	case v.Hex:
+		return "0x" + strconv.FormatUint(v.Raw, 16)
 	case v.Signed:
 		return strconv.FormatInt(v.Int(), 10)
 	}
 	return strconv.FormatUint(v.Raw, 10)
+}
+
+// JSON is the value as encoding/json should write it: a string, hex
+// bytes (reversed when the read says so), a float, or an integer; nil
+// for a value that could not be read.
+func (v Value) JSON() any {
+	switch {
+	case v.Err != nil:
+		return nil
+	case v.Read == ReadString:
+		return v.Str
+	case v.Read == ReadBytes:
+		return hex.EncodeToString(v.shownBytes())
+	case v.Float:
+		return v.Float64()
+	case v.Signed:
+		return v.Int()
+	}
+	return v.Raw
+}
+
+func (v Value) shownBytes() []byte {
+	if !v.Reversed {
+		return v.Bytes
+	}
+	r := make([]byte, len(v.Bytes))
+	for i, c := range v.Bytes {
+		r[len(r)-1-i] = c
+	}
+	return r
 }
 
 // ArgError is why one argument of an event could not be read.
@@ -172,7 +209,7 @@ func decode(sites []*site, rec []byte, monoToUnix int64) (Event, *site, bool) {
 func decodeArg(s *site, rec []byte, i int) Value {
 	pl := &s.args[i]
 	a := &pl.arg
-	v := Value{Size: a.Size, Signed: a.Signed, Float: a.Float, Read: pl.read.Kind}
+	v := Value{Size: a.Size, Signed: a.Signed, Float: a.Float, Read: pl.read.Kind, Hex: pl.read.Hex, Reversed: pl.read.Reversed}
 	fail := func(what string, err error) Value {
 		v.Err = &ArgError{Index: i, Spec: a.Raw, What: what, Err: err}
 		return v

@@ -51,6 +51,12 @@ type ArgRead struct {
 	// the buffer's length, counted from 1 as in Bitcoin Core's
 	// doc/tracing.md; 0 means the length is MaxLen.
 	LenArg int
+
+	// Hex shows an integer value in hex (a pointer) in [Value.String].
+	Hex bool
+	// Reversed shows a ReadBytes buffer in reverse byte order, as Bitcoin
+	// Core shows 32-byte hashes, in [Value.String] and [Value.JSON].
+	Reversed bool
 }
 
 func (r ArgRead) String() string {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 const (
@@ -25,12 +27,25 @@ const (
 
 // ParseFile reads and parses the tracing document at path. See Parse.
 func ParseFile(path string) (*Doc, error) {
-	f, err := os.Open(path)
+	// Opened without blocking: a FIFO is refused, not waited on.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open tracing doc: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is in the message already
+		}
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxSize {
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	case fi.IsDir():
+		return nil, fmt.Errorf("read %s: is a directory, not a tracing doc", path)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("read %s: not a regular file", path)
+	case fi.Size() > MaxSize:
 		return nil, fmt.Errorf("read %s: %w: %d bytes, the limit is %d", path, ErrTooLarge, fi.Size(), MaxSize)
 	}
 	return Parse(path, f)
@@ -110,7 +125,7 @@ func parse(name string, data []byte) (*Doc, error) {
 	p := &parser{
 		name:     name,
 		lines:    make([]line, 0, n),
-		doc:      &Doc{Name: name, Lines: n, Contexts: []*Context{}, Tracepoints: []*Tracepoint{}, Problems: []*SyntaxError{}},
+		doc:      &Doc{Name: name, Text: string(data), Lines: n, Contexts: []*Context{}, Tracepoints: []*Tracepoint{}, Problems: []*SyntaxError{}},
 		contexts: map[string]*Context{},
 		seen:     map[string]*Tracepoint{},
 	}

@@ -6,6 +6,7 @@ package docs
 // section or entry, so new text goes right after it.
 type Doc struct {
 	Name  string // the name given to Parse, used in errors
+	Text  string // the document as read, for edits to it
 	Lines int    // number of lines in the document
 
 	// Contexts are the "### Context `name`" sections in document order.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"strings"
 )
@@ -19,23 +18,17 @@ const (
 	maxNotes       = 1 << 20
 )
 
-// Open reads the USDT tracepoints of the ELF file at path.
+// Open reads the USDT tracepoints of the ELF file at path. Its errors
+// name the path: "open PATH: ..." or "read PATH: ...".
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("open %s: not a regular file", path)
-	}
 	file, err := NewFile(f)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	file.Path = path
 	return file, nil

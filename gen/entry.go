@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/docs/contract"
 )
 
 // genDoc writes the entries of the model's tracepoints in the doc's
@@ -18,12 +19,12 @@ func genDoc(out *Output, m *Model) {
 		j := i
 		var entries []*docs.Tracepoint
 		for ; j < len(tps) && tps[j].Context == tps[i].Context; j++ {
-			entries = append(entries, docEntry(tps[j]))
+			entries = append(entries, contract.Entry(tps[j]))
 		}
 		if b.Len() > 0 {
 			b.WriteString("\n")
 		}
-		if m.docContexts[tps[i].Context] {
+		if m.documentsContext(tps[i].Context) {
 			for k, e := range entries {
 				if k > 0 {
 					b.WriteString("\n")
@@ -36,21 +37,4 @@ func genDoc(out *Output, m *Model) {
 		i = j
 	}
 	out.Text = b.String()
-}
-
-func docEntry(tp *Tracepoint) *docs.Tracepoint {
-	if tp.Doc != nil {
-		return tp.Doc
-	}
-	types := make([]docs.Type, len(tp.Args))
-	for i, a := range tp.Args {
-		types[i] = a.Type
-	}
-	e := docs.NewTracepoint(tp.Context, tp.Event, types...)
-	for i, a := range tp.Args {
-		if a.Expr != "" && i < len(e.Args) {
-			e.Args[i].Description = "TODO: what `" + strings.ReplaceAll(a.Expr, "`", "'") + "` is"
-		}
-	}
-	return e
 }

@@ -33,15 +33,15 @@ func genTest(out *Output, m *Model, opts Options) error {
 	switch {
 	case len(m.Tracepoints) == 1:
 		tp := m.Tracepoints[0]
-		f.Class = camel(tp.Context+"_"+tp.Event) + "TracepointTest"
+		f.Class = camel(m.base(tp)) + "TracepointTest"
 		what = tp.ID() + " tracepoint"
 	case len(contexts) == 1:
 		f.Class = camel(m.Tracepoints[0].Context) + "TracepointTest"
 	}
 	f.Doc = wrap("", commentWidth-4, "Tests the "+what+".")
 	for _, tp := range m.Tracepoints {
-		base := tp.Context + "_" + tp.Event
-		ev := testEvent{cEvent: bccEvent(out, tp, 0, base+"_events")}
+		base := m.base(tp)
+		ev := testEvent{cEvent: bccEvent(out, tp, base, 0, base+"_events")}
 		intro := "Hooks into " + tp.ID() + ", makes the node pass it, and compares the arguments of every hit with what the node did."
 		ev.Intro = wrap("        # ", commentWidth+4, intro)
 		if tp.Doc != nil && m.DocPath != "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/docs/contract"
 )
 
 type goProgram struct {
@@ -24,12 +25,11 @@ type goTracepoint struct {
 	Args    []goArg
 }
 
-// goArg is one argument in the program's table: its bpf.ArgRead and the
-// function that prints it, as Go source.
+// goArg is one argument in the program's table: its bpf.ArgRead, as Go
+// source.
 type goArg struct {
 	Name    string
 	Read    string
-	Show    string
 	Comment string
 }
 
@@ -52,18 +52,18 @@ func genGo(out *Output, m *Model, opts Options) error {
 	}
 	for _, tp := range m.Tracepoints {
 		g := goTracepoint{ID: tp.ID()}
-		g.Comment = commentLines("// ", commentWidth-8, tp.ID()+": "+or(tp.Description(), tp.undocumented()))
-		for _, w := range tp.Warnings {
+		g.Comment = commentLines("// ", commentWidth-8, tp.ID()+": "+or(tp.Description(), undocumented(tp)))
+		for _, w := range warnings(tp) {
 			g.Comment = append(g.Comment, commentLines("// ", commentWidth-8, "Warning: "+w.Message+".")...)
 		}
 		for _, a := range tp.Args {
-			read, show, comment := goRead(m, tp, a)
+			read, comment := goRead(tp, a)
 			if a.Description != "" {
 				comment = strings.TrimSuffix(strings.TrimRight(commentText(a.Description), ",;:. ")+"; "+comment, "; ")
 			}
-			g.Args = append(g.Args, goArg{Name: a.Name, Read: read, Show: show, Comment: comment})
+			g.Args = append(g.Args, goArg{Name: a.Name, Read: read, Comment: comment})
 			if a.Type.Kind == docs.Bytes && a.Type.Size == 0 && a.LenArg < 0 {
-				out.Warnings = append(out.Warnings, Warning{tp.ID(), fmt.Sprintf("nothing gives the length of %s (arg%d); the program reads %d bytes of it", a.Name, a.Index, UnknownBytes)})
+				out.Warnings = append(out.Warnings, Warning{tp.ID(), fmt.Sprintf("nothing gives the length of %s (arg%d); the program reads %d bytes of it", a.Name, a.Index, contract.UnknownBytes)})
 			}
 		}
 		p.Tracepoints = append(p.Tracepoints, g)
@@ -81,40 +81,30 @@ func genGo(out *Output, m *Model, opts Options) error {
 	return nil
 }
 
-// goRead is how the program reads and prints an argument: a bpf.ArgRead
-// literal, a printing function and a note for the comment after it.
-func goRead(m *Model, tp *Tracepoint, a Arg) (read, show, comment string) {
-	size := a.Type.Size
-	if size == 0 {
-		size = m.PointerSize
-	}
-	t := a.Type
-	switch t.Kind {
-	case docs.CString:
-		if t.MaxLen > 0 {
-			return fmt.Sprintf("bpf.ArgRead{Kind: bpf.ReadString, MaxLen: %d}", t.MaxLen+1), "str", ""
-		}
-		return "bpf.ArgRead{Kind: bpf.ReadString}", "str", ""
-	case docs.Bytes:
+// goRead is how the program reads an argument, by the contract's plan:
+// a bpf.ArgRead literal and a note for the comment after it.
+func goRead(tp *Tracepoint, a Arg) (read, comment string) {
+	p := a.Plan(contract.Limits{})
+	var fields []string
+	switch p.Kind {
+	case contract.ReadString:
+		fields = append(fields, "Kind: bpf.ReadString", fmt.Sprintf("MaxLen: %d", p.MaxLen))
+	case contract.ReadBytes:
+		fields = append(fields, "Kind: bpf.ReadBytes", fmt.Sprintf("MaxLen: %d", p.MaxLen))
 		switch {
-		case t.Size > 0:
-			comment = ""
-			if t.Size == 32 {
-				comment = "a hash: show it with reversed for Bitcoin Core's order"
-			}
-			return fmt.Sprintf("bpf.ArgRead{Kind: bpf.ReadBytes, MaxLen: %d}", t.Size), "bytes", comment
-		case a.LenArg >= 0:
-			return fmt.Sprintf("bpf.ArgRead{Kind: bpf.ReadBytes, LenArg: %d}", a.LenArg+1), "bytes", fmt.Sprintf("%s bytes, up to 1024", tp.Args[a.LenArg].Name)
+		case p.LenArg >= 0:
+			fields = append(fields, fmt.Sprintf("LenArg: %d", p.LenArg+1))
+			comment = fmt.Sprintf("%s bytes, up to %d", tp.Args[p.LenArg].Name, p.MaxLen)
+		case a.Type.Size == 0:
+			comment = fmt.Sprintf("length unknown: the first %d bytes", p.MaxLen)
 		}
-		return fmt.Sprintf("bpf.ArgRead{Kind: bpf.ReadBytes, MaxLen: %d}", UnknownBytes), "bytes", fmt.Sprintf("length unknown: the first %d bytes", UnknownBytes)
-	case docs.Int:
-		return "bpf.ArgRead{}", fmt.Sprintf("signed(%d)", size), ""
-	case docs.Uint:
-		return "bpf.ArgRead{}", fmt.Sprintf("unsigned(%d)", size), ""
-	case docs.Bool:
-		return "bpf.ArgRead{}", "boolean", ""
-	case docs.Float:
-		return "bpf.ArgRead{}", fmt.Sprintf("float(%d)", size), ""
 	}
-	return "bpf.ArgRead{}", "pointer", ""
+	if p.Hex {
+		fields = append(fields, "Hex: true")
+	}
+	if p.Reversed {
+		fields = append(fields, "Reversed: true")
+		comment = "a hash: shown reversed, as Bitcoin Core shows it"
+	}
+	return "bpf.ArgRead{" + strings.Join(fields, ", ") + "}", comment
 }

@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"github.com/usdtkit/usdtkit/docs/contract"
+
 	"bytes"
 	"context"
 	"os"
@@ -118,6 +120,14 @@ func TestGoOnDemo(t *testing.T) {
 	compareAllHits(t, m, node.hits(t), parseHits(t, out2.String()), err2.String())
 }
 
+func reverseHex(s string) string {
+	var b strings.Builder
+	for i := len(s); i >= 2; i -= 2 {
+		b.WriteString(s[i-2 : i])
+	}
+	return b.String()
+}
+
 // compareAllHits checks that a tracer printed every hit minid passed, in
 // order, with the same values.
 func compareAllHits(t *testing.T, m *Model, want, got map[string][]hit, stderr string) {
@@ -132,6 +142,13 @@ func compareAllHits(t *testing.T, m *Model, want, got map[string][]hit, stderr s
 			expect = append(expect, minidView(t, tp, h, len(tp.Args)))
 		}
 		for _, h := range g {
+			// The program shows hashes as usdtkit attach does, reversed:
+			// minid prints them in memory order.
+			for i := range h {
+				if i < len(tp.Args) && tp.Args[i].Plan(contract.Limits{}).Reversed {
+					h[i] = reverseHex(h[i])
+				}
+			}
 			seen = append(seen, normalizeHit(t, tp, h, len(tp.Args)))
 		}
 		if strings.Join(expect, "\n") != strings.Join(seen, "\n") {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/docs/contract"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 	"github.com/usdtkit/usdtkit/patches"
@@ -138,14 +139,14 @@ func goldenModel(t *testing.T, ar *archive) (*Model, Options) {
 		f.Path = "build/bin/node"
 		bin = f
 	}
-	var src *Source
+	var src *contract.Source
 	var onlyNew bool
 	for _, f := range ar.Files {
 		if !strings.HasPrefix(f.Name, "src/") {
 			continue
 		}
 		if src == nil {
-			src = &Source{Path: "src"}
+			src = &contract.Source{Path: "src"}
 		}
 		macros, err := patches.Scan(f.Name, f.Data)
 		if err != nil {
@@ -156,12 +157,9 @@ func goldenModel(t *testing.T, ar *archive) (*Model, Options) {
 	if data, ok := ar.file("options"); ok {
 		onlyNew = strings.Contains("\n"+string(data)+"\n", "\nnew\n")
 	}
-	m, err := JoinSource(doc, bin, src, patterns...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := join(doc, bin, src, patterns...)
 	if onlyNew {
-		m = m.Filter(func(tp *Tracepoint) bool { return tp.Source != nil && tp.Doc == nil })
+		m = m.Filter(func(tp *Tracepoint) bool { return tp.Call() != nil && tp.Doc == nil })
 	}
 	return m, opts
 }

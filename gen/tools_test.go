@@ -147,14 +147,13 @@ func TestTestSkeletonOnDemo(t *testing.T) {
 	// A test loads one program per tracepoint, each compiled on its own:
 	// three of them cover every type the demo passes.
 	all := demoModel(t, minid)
-	var tps []*Tracepoint
-	for _, tp := range all.Tracepoints {
+	m := all.Filter(func(tp *Tracepoint) bool {
 		switch tp.ID() {
 		case "net:inbound_message", "mempool:replaced", "utxocache:flush":
-			tps = append(tps, tp)
+			return true
 		}
-	}
-	m := all.With(tps...)
+		return false
+	})
 	out, err := Generate(Test, m, Options{Path: minid})
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +173,7 @@ func TestTestSkeletonOnDemo(t *testing.T) {
 	node := startMinid(t, ctx, minid, "--iterations", strconv.Itoa(iterations), "--interval-ms", "100")
 	args := []string{driver, skeleton, strconv.Itoa(node.cmd.Process.Pid)}
 	for _, tp := range m.Tracepoints {
-		base := tp.Context + "_" + tp.Event
+		base := m.base(tp)
 		args = append(args, tp.ID()+","+base+","+camel(base))
 	}
 	tracer := exec.CommandContext(ctx, python, args...)
@@ -374,15 +373,12 @@ func demoModel(t *testing.T, minid string) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Join(doc, bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := join(doc, bin, nil)
 	if len(m.Tracepoints) != 10 {
 		t.Fatalf("the demo has %d tracepoints, want 10", len(m.Tracepoints))
 	}
 	for _, tp := range m.Tracepoints {
-		if tp.Doc == nil || tp.Probe == nil {
+		if tp.Doc == nil || tp.Probe() == nil {
 			t.Fatalf("%s: the demo's doc and binary do not both have it", tp.ID())
 		}
 	}
@@ -617,10 +613,7 @@ func TestScriptsByPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Join(nil, bin, "test:regs", "test:consts", "test:inl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := join(nil, bin, nil, "test:regs", "test:consts", "test:inl")
 	// What operands.c passes in iterations 0, 1 and 2.
 	want := map[string][]string{}
 	for i := 0; i < 3; i++ {

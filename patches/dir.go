@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // sourceExts are the file name extensions ScanDir reads.
@@ -21,11 +22,36 @@ var sourceExts = map[string]bool{
 // macros. A Macro's File is the path under root joined to root.
 //
 // It skips hidden directories, build directories (build, _build, build-*,
-// build_*, cmake-build-* and any directory holding a CMakeCache.txt) and
-// symbolic links. A file it cannot read or scan does not stop it: the
-// returned error joins the errors of all such files, and the macros of the
-// others are returned with it.
+// build_*, cmake-build-* and any directory holding a CMakeCache.txt),
+// symbolic links and files that are not regular (FIFOs, devices): a root
+// given as a symbolic link is followed, links inside the tree are not. A
+// file it cannot read or scan does not stop it: the returned error joins
+// the errors of all such files, and the macros of the others are returned
+// with it.
 func ScanDir(root string) ([]Macro, error) {
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", root, err)
+	}
+	if !st.IsDir() && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("scan %s: not a directory or a regular file", root)
+	}
+	walk := root
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		walk = real
+	}
+	macros, err := scanTree(walk)
+	if walk != root {
+		for i := range macros {
+			if rel, err := filepath.Rel(walk, macros[i].File); err == nil {
+				macros[i].File = filepath.Join(root, rel)
+			}
+		}
+	}
+	return macros, err
+}
+
+func scanTree(root string) ([]Macro, error) {
 	var macros []Macro
 	var errs []error
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -48,7 +74,7 @@ func ScanDir(root string) ([]Macro, error) {
 		if !d.Type().IsRegular() || !sourceExts[filepath.Ext(path)] {
 			return nil
 		}
-		src, err := readSource(path)
+		src, err := ReadFile(path)
 		if err != nil {
 			errs = append(errs, err)
 			return nil
@@ -76,14 +102,27 @@ func skipDir(path, name string) bool {
 	return err == nil
 }
 
-// readSource reads a file of at most MaxFileSize bytes.
-func readSource(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// ReadFile reads a regular file of at most MaxFileSize bytes. It opens
+// it without blocking, so that a FIFO put in the file's place after the
+// walk saw it is refused rather than waited on.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is in the message already
+		}
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > MaxFileSize {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read %s: not a regular file", path)
+	}
+	if st.Size() > MaxFileSize {
 		return nil, fmt.Errorf("scan %s: %d bytes: %w", path, st.Size(), ErrTooLarge)
 	}
 	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))

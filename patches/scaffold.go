@@ -31,35 +31,20 @@ type NewTracepoint struct {
 
 // NewArg is one argument of a [NewTracepoint].
 type NewArg struct {
-	// Name says what the argument is; it names the argument in the
-	// example script and the test.
+	// Name says what the argument is, an identifier unique among the
+	// tracepoint's arguments.
 	Name string
 	// Expr is the C or C++ expression passed to the tracepoint.
 	Expr string
-	// Class and Size say how a tracer reads the value.
-	Class ArgClass
-	Size  int // bytes of an Int, Uint or Float; 0 for long and size_t
 }
-
-// ArgClass is how a tracer reads an argument.
-type ArgClass uint8
-
-const (
-	ArgInt     ArgClass = iota + 1 // signed integer
-	ArgUint                        // unsigned integer
-	ArgBool                        // bool, one byte
-	ArgFloat                       // float or double
-	ArgString                      // pointer to a NUL-terminated string
-	ArgBytes                       // pointer to raw bytes
-	ArgPointer                     // any other pointer
-)
 
 // ID is "context:event".
 func (tp *NewTracepoint) ID() string { return tp.Context + ":" + tp.Event }
 
 // Validate checks that the context, event and argument names are
-// identifiers (they become symbols and field names) and that the arguments
-// fit in a USDT probe: at most twelve, each with an expression.
+// identifiers (they become symbols and field names), that no two
+// arguments share a name, and that the arguments fit in a USDT probe: at
+// most twelve, each with an expression.
 func (tp *NewTracepoint) Validate() error {
 	for _, n := range []string{tp.Context, tp.Event} {
 		if !identRe.MatchString(n) {
@@ -69,6 +54,7 @@ func (tp *NewTracepoint) Validate() error {
 	if len(tp.Args) > MaxArgs {
 		return fmt.Errorf("tracepoint %s: %d arguments, a USDT probe takes at most %d: %w", tp.ID(), len(tp.Args), MaxArgs, ErrBadTracepoint)
 	}
+	seen := map[string]int{}
 	for i, a := range tp.Args {
 		if strings.TrimSpace(a.Expr) == "" {
 			return fmt.Errorf("tracepoint %s: argument %d has no expression: %w", tp.ID(), i+1, ErrBadTracepoint)
@@ -76,9 +62,10 @@ func (tp *NewTracepoint) Validate() error {
 		if !identRe.MatchString(a.Name) {
 			return fmt.Errorf("tracepoint %s: argument %d: name %q is not a C identifier: %w", tp.ID(), i+1, a.Name, ErrBadTracepoint)
 		}
-		if a.Class < ArgInt || a.Class > ArgPointer {
-			return fmt.Errorf("tracepoint %s: argument %s has no class: %w", tp.ID(), a.Name, ErrBadTracepoint)
+		if j, dup := seen[a.Name]; dup {
+			return fmt.Errorf("tracepoint %s: arguments %d and %d are both named %s: %w", tp.ID(), j+1, i+1, a.Name, ErrBadTracepoint)
 		}
+		seen[a.Name] = i
 	}
 	return nil
 }

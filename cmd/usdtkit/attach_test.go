@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/usdtkit/usdtkit/bpf/bpftest"
+	"github.com/usdtkit/usdtkit/bpf/trace/jsonl"
 	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
@@ -76,7 +77,7 @@ func TestAttachMatchesDemo(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(stdout))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var ev jsonEvent
+		var ev jsonl.Event
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 			t.Fatalf("bad event %q: %v", sc.Text(), err)
 		}
@@ -155,7 +156,7 @@ func TestVerify(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("verify with a wrong doc: exit %d, want 1: %s", code, stderr)
 	}
-	for _, want := range []string{"not NUL-terminated within 11 bytes", "bool is ", "failed"} {
+	for _, want := range []string{"longer than the documented 10 characters", "bool is ", "failed"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout)
 		}
@@ -278,7 +279,7 @@ usdt:` + bin + `:test:inl { printf("test:inl %ld %ld\n", arg0, arg1); }`
 	}
 	var got []string
 	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		var ev jsonEvent
+		var ev jsonl.Event
 		if err := json.Unmarshal([]byte(l), &ev); err != nil {
 			t.Fatalf("bad event %q: %v", l, err)
 		}

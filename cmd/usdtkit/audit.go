@@ -4,30 +4,28 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/spf13/cobra"
-	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/bpf/trace/text"
 	"github.com/usdtkit/usdtkit/docs/audit"
-	"github.com/usdtkit/usdtkit/elf"
+	"github.com/usdtkit/usdtkit/docs/contract"
+	"github.com/usdtkit/usdtkit/patches"
 )
 
 type auditOptions struct {
-	IO       *IOStreams
-	Docs     string
-	Src      string
-	Binaries []string
-	JSON     bool
-	Format   string
-	FailOn   string
-	Fix      bool
+	IO *IOStreams
+	views
+	JSON   bool
+	Format string
+	FailOn string
+	Fix    bool
 }
 
-func newAuditCmd(io *IOStreams, runF func(context.Context, *auditOptions) error) *cobra.Command {
+func newAuditCmd(io *IOStreams) *cobra.Command {
 	opts := &auditOptions{IO: io}
 	cmd := &cobra.Command{
 		Use:   "audit [--docs FILE] [--src DIR] [BINARY...]",
@@ -62,9 +60,6 @@ there is, 2 on usage errors. Finding kinds: docs/audit.md.`,
 			}
 			if _, err := audit.ParseSeverity(opts.FailOn); err != nil {
 				return &usageError{err}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runAudit(cmd.Context(), opts)
 		},
@@ -105,70 +100,49 @@ func isFile(p string) bool {
 
 func runAudit(ctx context.Context, opts *auditOptions) error {
 	opts.discover()
-	views := 0
-	in := audit.Input{}
-	if opts.Docs != "" {
-		views++
-		doc, err := docs.ParseFile(opts.Docs)
-		if doc == nil {
-			return fmt.Errorf("read %s: %w", opts.Docs, err)
-		}
-		in.Doc, in.DocPath = doc, opts.Docs
-	}
-	if opts.Src != "" {
-		views++
-		srcs, problems, err := scanSources(opts.Src)
-		if err != nil {
-			return err
-		}
-		in.Sources, in.SourceProblems, in.SourceGiven = srcs, problems, true
-	}
-	if len(opts.Binaries) > 0 {
-		views++
-		for _, p := range opts.Binaries {
-			f, err := elf.Open(p)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", p, err)
-			}
-			in.Binaries = append(in.Binaries, audit.Binary{Path: p, File: f})
+	n := 0
+	for _, given := range []bool{opts.Docs != "", opts.Src != "", len(opts.Binaries) > 0} {
+		if given {
+			n++
 		}
 	}
-	if views < 2 {
+	if n < 2 {
 		return usagef("audit needs two of --docs FILE, --src DIR and BINARY (or run it in a Bitcoin Core checkout)")
 	}
-	findings := audit.Run(in)
-	if opts.Fix {
-		return printFix(opts, in, findings)
+	c, scanErr, err := opts.load()
+	if err != nil {
+		return err
 	}
+	findings := audit.Run(c, scanErr)
+	if opts.Fix {
+		if c.Doc == nil {
+			return usagef("--fix needs --docs FILE: it writes doc entries")
+		}
+		return printFix(opts, findings, c)
+	}
+	out := opts.IO.Out
 	switch opts.Format {
 	case "json":
-		if err := printAuditJSON(opts, in, findings); err != nil {
-			return err
-		}
+		data, _ := json.MarshalIndent(audit.NewReport(c, findings), "", "  ")
+		_, err = out.Write(append(data, '\n'))
 	case "github":
-		printAuditGitHub(opts.IO, findings)
+		err = audit.WriteGitHub(out, findings)
 	case "sarif":
-		if err := printSARIF(opts.IO, findings); err != nil {
-			return err
-		}
+		err = audit.WriteSARIF(out, findings, version)
 	default:
-		if err := printAuditTable(opts.IO, findings); err != nil {
-			return err
-		}
+		err = printAuditTable(opts.IO, findings)
 	}
-	failOn, _ := audit.ParseSeverity(opts.FailOn)
-	counts := map[audit.Severity]int{}
-	failing := 0
-	for _, f := range findings {
-		counts[f.Severity]++
-		if f.Severity >= failOn {
-			failing++
-		}
+	if err != nil {
+		return err
 	}
+	sum := audit.Count(findings)
 	fmt.Fprintf(opts.IO.ErrOut, "usdtkit: audit: %d error%s, %d warning%s, %d info\n",
-		counts[audit.Error], plural(counts[audit.Error]), counts[audit.Warning], plural(counts[audit.Warning]), counts[audit.Info])
-	if failing > 0 {
-		return &exitError{code: 1}
+		sum.Errors, plural(sum.Errors), sum.Warnings, plural(sum.Warnings), sum.Info)
+	failOn, _ := audit.ParseSeverity(opts.FailOn)
+	for _, f := range findings {
+		if f.Severity >= failOn {
+			return &exitError{code: exitFailure}
+		}
 	}
 	return nil
 }
@@ -180,27 +154,16 @@ func plural(n int) string {
 	return "s"
 }
 
-func where(f audit.Finding) string {
-	w := f.File
-	if f.Line > 0 {
-		w += ":" + strconv.Itoa(f.Line)
-	}
-	if f.CallSite != "" {
-		w += "@" + f.CallSite
-	}
-	return w
-}
-
-func printAuditTable(io *IOStreams, findings []audit.Finding) error {
-	t := newTablePrinter(io, "tracepoint", "severity", "kind", "where", "finding")
+func printAuditTable(streams *IOStreams, findings []audit.Finding) error {
+	t := text.NewTable(streams.Out, streams.IsTerminal, "tracepoint", "severity", "kind", "where", "finding")
 	prev := "\x00"
 	for _, f := range findings {
 		tp := f.Tracepoint
 		if tp == "" {
 			tp = "-"
 		}
-		if !io.IsTerminal {
-			t.Add(tp, f.Severity.String(), string(f.Kind), where(f), f.Message, f.Fix)
+		if !streams.IsTerminal {
+			t.Add(tp, f.Severity.String(), string(f.Kind), f.Where(), f.Message, f.Fix)
 			continue
 		}
 		shown := tp
@@ -208,88 +171,16 @@ func printAuditTable(io *IOStreams, findings []audit.Finding) error {
 			shown = "" // grouped by tracepoint
 		}
 		prev = tp
-		t.Add(shown, f.Severity.String(), string(f.Kind), where(f), f.Message)
+		t.Add(shown, f.Severity.String(), string(f.Kind), f.Where(), f.Message)
 		t.Add("", "", "", "", "fix: "+f.Fix)
 	}
 	return t.Render()
 }
 
-type auditJSON struct {
-	Findings []audit.Finding `json:"findings"`
-	Summary  struct {
-		Errors   int `json:"errors"`
-		Warnings int `json:"warnings"`
-		Info     int `json:"info"`
-	} `json:"summary"`
-	Docs     *string  `json:"docs"`
-	Src      *string  `json:"src"`
-	Binaries []string `json:"binaries"`
-}
-
-func printAuditJSON(opts *auditOptions, in audit.Input, findings []audit.Finding) error {
-	out := auditJSON{Findings: findings, Binaries: []string{}}
-	if out.Findings == nil {
-		out.Findings = []audit.Finding{}
-	}
-	for _, f := range findings {
-		switch f.Severity {
-		case audit.Error:
-			out.Summary.Errors++
-		case audit.Warning:
-			out.Summary.Warnings++
-		default:
-			out.Summary.Info++
-		}
-	}
-	if opts.Docs != "" {
-		out.Docs = &opts.Docs
-	}
-	if opts.Src != "" {
-		out.Src = &opts.Src
-	}
-	out.Binaries = append(out.Binaries, opts.Binaries...)
-	data, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = opts.IO.Out.Write(append(data, '\n'))
-	return err
-}
-
-// printAuditGitHub writes GitHub Actions workflow commands, which the
-// runner shows as annotations on the pull request.
-func printAuditGitHub(io *IOStreams, findings []audit.Finding) {
-	var b strings.Builder
-	for _, f := range findings {
-		level := map[audit.Severity]string{audit.Error: "error", audit.Warning: "warning", audit.Info: "notice"}[f.Severity]
-		props := "file=" + ghProp(f.File)
-		if f.Line > 0 {
-			props += ",line=" + strconv.Itoa(f.Line)
-		}
-		props += ",title=" + ghProp("usdtkit audit: "+string(f.Kind))
-		fmt.Fprintf(&b, "::%s %s::%s\n", level, props, ghData(f.Message+"\nFix: "+f.Fix))
-	}
-	io.Out.Write([]byte(b.String()))
-}
-
-func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-func ghProp(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
-
 // printFix prints the unified diff of the doc that --fix proposes.
-func printFix(opts *auditOptions, in audit.Input, findings []audit.Finding) error {
-	if in.Doc == nil {
-		return usagef("--fix needs --docs FILE: it writes doc entries")
-	}
-	old, err := os.ReadFile(opts.Docs)
-	if err != nil {
-		return err
-	}
-	fixed, added, flagged := audit.FixDoc(string(old), in, findings)
+func printFix(opts *auditOptions, findings []audit.Finding, c *contract.Contract) error {
+	old := c.Doc.Text
+	fixed, added, flagged, refused := audit.FixDoc(c, findings)
 	name := filepath.ToSlash(filepath.Clean(opts.Docs))
 	if filepath.IsAbs(name) {
 		if wd, err := os.Getwd(); err == nil {
@@ -298,13 +189,20 @@ func printFix(opts *auditOptions, in audit.Input, findings []audit.Finding) erro
 			}
 		}
 	}
-	if fixed != string(old) {
-		diff := udiff.Unified("a/"+name, "b/"+name, string(old), fixed)
-		if _, err := opts.IO.Out.Write([]byte(diff)); err != nil {
+	if fixed != old {
+		if _, err := io.WriteString(opts.IO.Out, patches.Patch{{Path: name, Old: old, New: fixed}}.String()); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "usdtkit: audit --fix: %d entr%s added (marked TODO), %d stale entr%s flagged\n",
-		added, map[bool]string{true: "y", false: "ies"}[added == 1], flagged, map[bool]string{true: "y", false: "ies"}[flagged == 1])
+	entries := func(n int, what string) string {
+		if n == 1 {
+			return "1 " + what + "entry"
+		}
+		return fmt.Sprintf("%d %sentries", n, what)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "usdtkit: audit --fix: %s added (marked TODO), %s flagged\n", entries(added, ""), entries(flagged, "stale "))
+	if len(refused) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "usdtkit: audit --fix: not documented, as the doc format cannot hold their names: %s\n", strings.Join(refused, ", "))
+	}
 	return nil
 }

@@ -3,41 +3,34 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/gen"
-	"github.com/usdtkit/usdtkit/patches"
 )
 
-// firstLine is the first line of a message that may join several.
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i] + " (and more)"
-	}
-	return s
-}
-
 type genOptions struct {
-	IO       *IOStreams
+	IO *IOStreams
+	views
 	Lang     gen.Lang
 	LangName string
-	Docs     string
 	Out      string
-	Src      string
 	New      bool
 	Since    string
-	Binary   string
 	Patterns []string
 }
 
+// newGenCmd makes the gen command; runF, when not nil, runs instead of
+// runGen, for tests of the command line.
 func newGenCmd(io *IOStreams, runF func(context.Context, *genOptions) error) *cobra.Command {
 	opts := &genOptions{IO: io}
+	names := make([]string, len(gen.Langs))
+	for i, l := range gen.Langs {
+		names[i] = l.String()
+	}
 	cmd := &cobra.Command{
 		Use:   "gen --lang LANG [--docs FILE] [--src DIR [--new] [--since REV]] [BINARY] [PATTERN...]",
 		Short: "Generate bpftrace, bcc and Go tracers, doc entries and test skeletons",
@@ -70,9 +63,16 @@ details.`,
   usdtkit gen --lang go --docs doc/tracing.md ./build/bin/bitcoind 'net:*' > trace.go
   usdtkit gen --lang doc --docs doc/tracing.md --src src --new ./build/bin/bitcoind
   usdtkit gen --lang bpftrace --src src --since origin/master ./build/bin/bitcoind
-  usdtkit gen --lang doc ./build/bin/bitcoind 'coins:*'
   usdtkit gen --lang test --docs doc/tracing.md --out test/functional ./build/bin/bitcoind 'net:*'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.LangName == "" {
+				return usagef("gen needs --lang: one of %s", strings.Join(names, ", "))
+			}
+			l, err := gen.ParseLang(opts.LangName)
+			if err != nil {
+				return &usageError{err}
+			}
+			opts.Lang = l
 			if err := opts.classify(args); err != nil {
 				return err
 			}
@@ -81,10 +81,6 @@ details.`,
 			}
 			return runGen(cmd.Context(), opts)
 		},
-	}
-	names := make([]string, len(gen.Langs))
-	for i, l := range gen.Langs {
-		names[i] = l.String()
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.LangName, "lang", "", "what to generate: "+strings.Join(names, ", "))
@@ -96,32 +92,19 @@ details.`,
 	return cmd
 }
 
-// classify checks the flags and splits the positional arguments into the
-// binary and the patterns.
+// classify splits the positional arguments into the binary and the
+// patterns: the first is the binary when it names a file (whatever kind:
+// reading it says what is wrong) or looks like a path.
 func (o *genOptions) classify(args []string) error {
-	if o.LangName == "" {
-		names := make([]string, len(gen.Langs))
-		for i, l := range gen.Langs {
-			names[i] = l.String()
-		}
-		return usagef("gen needs --lang: one of %s", strings.Join(names, ", "))
-	}
-	l, err := gen.ParseLang(o.LangName)
-	if err != nil {
-		return &usageError{err}
-	}
-	o.Lang = l
 	if len(args) > 0 {
-		if st, err := os.Stat(args[0]); err == nil && !st.IsDir() {
-			o.Binary, args = args[0], args[1:]
-		} else if strings.Contains(args[0], "/") {
-			return fmt.Errorf("open %s: %w", args[0], fs.ErrNotExist)
+		if _, err := os.Lstat(args[0]); err == nil || strings.Contains(args[0], "/") {
+			o.Binaries, args = []string{args[0]}, args[1:]
 		}
 	}
 	o.Patterns = args
 	for _, p := range o.Patterns {
 		if strings.Contains(p, "/") {
-			return fmt.Errorf("open %s: %w", p, fs.ErrNotExist)
+			return usagef("pattern %q has a '/': a binary goes first", p)
 		}
 		if err := elf.CheckPattern(p); err != nil {
 			return &usageError{err}
@@ -133,9 +116,9 @@ func (o *genOptions) classify(args []string) error {
 	if o.Since != "" && o.Src == "" {
 		return usagef("--since needs --src DIR")
 	}
-	if o.Binary == "" && o.Docs == "" && o.Src == "" {
+	if len(o.Binaries) == 0 && o.Docs == "" && o.Src == "" {
 		if len(args) > 0 && !strings.ContainsAny(args[0], ":*?[") {
-			return fmt.Errorf("open %s: %w", args[0], fs.ErrNotExist) // a binary's name, mistyped
+			return fmt.Errorf("open %s: no such file", args[0]) // a binary's name, mistyped
 		}
 		return usagef("gen needs --docs FILE, --src DIR, a BINARY or any of them together")
 	}
@@ -143,57 +126,29 @@ func (o *genOptions) classify(args []string) error {
 }
 
 func runGen(ctx context.Context, opts *genOptions) error {
-	var doc *docs.Doc
-	if opts.Docs != "" {
-		d, err := docs.ParseFile(opts.Docs)
-		if d == nil {
-			return fmt.Errorf("read %s: %w", opts.Docs, err)
-		}
-		if n := len(d.Problems); n > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: warning: %s has %d problem%s (usdtkit audit lists them), the first: %v\n", opts.Docs, n, plural(n), d.Problems[0])
-		}
-		doc = d
-	}
-	var bin *elf.File
-	if opts.Binary != "" {
-		f, err := elf.Open(opts.Binary)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", opts.Binary, err)
-		}
-		if f.Notes == 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: warning: %s has no USDT tracepoints (no .note.stapsdt notes)\n", opts.Binary)
-		}
-		bin = f
-	}
-	var src *gen.Source
-	if opts.Src != "" {
-		st, err := os.Stat(opts.Src)
-		if err != nil {
-			return fmt.Errorf("scan %s: %w", opts.Src, err)
-		}
-		if !st.IsDir() {
-			return fmt.Errorf("scan %s: not a directory", opts.Src)
-		}
-		// A root given as a symbolic link is followed; links inside the tree are not.
-		walk := opts.Src
-		if real, err := filepath.EvalSymlinks(opts.Src); err == nil {
-			walk = real
-		}
-		macros, err := patches.ScanDir(walk)
-		if err != nil {
-			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: warning: %s\n", firstLine(err.Error()))
-		}
-		src = &gen.Source{Path: opts.Src, Macros: macros}
-	}
-	m, err := gen.JoinSource(doc, bin, src, opts.Patterns...)
+	c, scanErr, err := opts.load()
 	if err != nil {
-		return &usageError{err}
+		return err
 	}
+	warnf := func(format string, v ...any) { fmt.Fprintf(opts.IO.ErrOut, "usdtkit: warning: "+format+"\n", v...) }
+	if c.Doc != nil && len(c.Doc.Problems) > 0 {
+		n := len(c.Doc.Problems)
+		warnf("%s has %d problem%s (usdtkit audit lists them), the first: %v", opts.Docs, n, plural(n), c.Doc.Problems[0])
+	}
+	if scanErr != nil {
+		warnf("%s", firstLine(scanErr.Error()))
+	}
+	for _, b := range c.Binaries {
+		if b.File.Notes == 0 {
+			warnf("%s has no USDT tracepoints (no .note.stapsdt notes)", b.Path)
+		}
+	}
+	m := gen.NewModel(c, opts.Patterns...)
 	if opts.New {
-		m = m.Filter(func(tp *gen.Tracepoint) bool { return tp.Source != nil && tp.Doc == nil })
+		m = m.Filter(func(tp *gen.Tracepoint) bool { return tp.Call() != nil && tp.Doc == nil })
 	}
 	if opts.Since != "" {
-		added, err := gen.AddedSince(opts.Src, src.Macros, opts.Since)
+		added, err := gen.AddedSince(opts.Src, c.Source.Macros, opts.Since)
 		if err != nil {
 			return err
 		}
@@ -201,7 +156,7 @@ func runGen(ctx context.Context, opts *genOptions) error {
 	}
 	warn := func(ws []gen.Warning) {
 		for _, w := range ws {
-			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: warning: %s\n", w)
+			warnf("%s", w)
 		}
 	}
 	warn(m.Warnings)
@@ -221,8 +176,9 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		}
 		return nil
 	}
+	genOpts := gen.Options{Path: m.BinaryPath()}
 	if opts.Out == "" {
-		out, err := gen.Generate(opts.Lang, m, gen.Options{Path: opts.Binary})
+		out, err := gen.Generate(opts.Lang, m, genOpts)
 		if err != nil {
 			return err
 		}
@@ -234,13 +190,13 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		return fmt.Errorf("create %s: %w", opts.Out, err)
 	}
 	for _, tp := range m.Tracepoints {
-		name := gen.FileName(opts.Lang, tp)
-		out, err := gen.Generate(opts.Lang, m.With(tp), gen.Options{Path: opts.Binary, Script: name})
+		genOpts.Script = m.FileName(opts.Lang, tp)
+		out, err := gen.Generate(opts.Lang, m.With(tp), genOpts)
 		if err != nil {
 			return err
 		}
 		warn(out.Warnings)
-		path := filepath.Join(opts.Out, name)
+		path := filepath.Join(opts.Out, genOpts.Script)
 		mode := os.FileMode(0o644)
 		if opts.Lang != gen.Doc && opts.Lang != gen.Go {
 			mode = 0o755 // scripts start with #!
@@ -251,4 +207,12 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		fmt.Fprintln(opts.IO.Out, path)
 	}
 	return nil
+}
+
+// firstLine is the first line of a message that may join several.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " (and more)"
+	}
+	return s
 }

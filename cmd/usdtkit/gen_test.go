@@ -35,10 +35,11 @@ func TestGenArgs(t *testing.T) {
 		{args: []string{"--lang", "doc", "--src", "src", "--new"}, err: "--new needs --src DIR and --docs FILE"},
 		{args: []string{"--lang", "doc", "--docs", "doc.md", "--new"}, err: "--new needs --src DIR and --docs FILE"},
 		{args: []string{"--lang", "doc", "--docs", "doc.md", "--since", "HEAD"}, err: "--since needs --src DIR"},
-		{args: []string{"--lang", "bcc", "bitcoind"}, err: "open bitcoind: file does not exist"},
-		{args: []string{"--lang", "bcc", "build/nothere"}, err: "open build/nothere: file does not exist"},
+		{args: []string{"--lang", "bcc", "bitcoind"}, err: "open bitcoind: no such file"},
+		{args: []string{"--lang", "bcc", "build/nothere"}, lang: gen.BCC, binary: "build/nothere"},
 		{args: []string{"--lang", "bcc", sema, "[x"}, err: `bad pattern "[x": syntax error in pattern`},
-		{args: []string{"--lang", "bcc", "--docs", "doc.md", "./x/y"}, err: "open ./x/y: file does not exist"},
+		{args: []string{"--lang", "bcc", "--docs", "doc.md", "./x/y"}, lang: gen.BCC, binary: "./x/y"},
+		{args: []string{"--lang", "bcc", "--docs", "doc.md", "net:*", "a/b"}, err: `pattern "a/b" has a '/': a binary goes first`},
 	}
 	for _, tt := range tests {
 		var got *genOptions
@@ -56,8 +57,8 @@ func TestGenArgs(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("gen %v: %v", tt.args, err)
-		case got.Lang != tt.lang || got.Binary != tt.binary || strings.Join(got.Patterns, " ") != tt.patterns:
-			t.Errorf("gen %v: lang %v binary %q patterns %q", tt.args, got.Lang, got.Binary, got.Patterns)
+		case got.Lang != tt.lang || strings.Join(got.Binaries, " ") != tt.binary || strings.Join(got.Patterns, " ") != tt.patterns:
+			t.Errorf("gen %v: lang %v binary %q patterns %q", tt.args, got.Lang, got.Binaries, got.Patterns)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/usdtkit/usdtkit/bpf/trace/text"
 	"github.com/usdtkit/usdtkit/elf"
 )
 
@@ -25,7 +26,7 @@ type listOptions struct {
 	Patterns []string
 }
 
-func newListCmd(io *IOStreams, runF func(context.Context, *listOptions) error) *cobra.Command {
+func newListCmd(io *IOStreams) *cobra.Command {
 	opts := &listOptions{IO: io}
 	cmd := &cobra.Command{
 		Use:   "list [flags] TARGET... [PATTERN...]",
@@ -48,9 +49,6 @@ header; --json prints the documented JSON schema (docs/list.md).`,
 			if err := opts.classify(args); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runList(cmd.Context(), opts)
 		},
 	}
@@ -60,11 +58,14 @@ header; --json prints the documented JSON schema (docs/list.md).`,
 	return cmd
 }
 
-// classify splits the positional arguments into targets and patterns.
+// classify splits the positional arguments into targets and patterns: the
+// targets are the arguments up to the first that names no file (a
+// dangling or looping symbolic link names one: opening it says what is
+// wrong).
 func (o *listOptions) classify(args []string) error {
 	i := 0
 	for ; i < len(args); i++ {
-		if _, err := os.Stat(args[i]); err != nil {
+		if _, err := os.Lstat(args[i]); err != nil {
 			break
 		}
 		o.Targets = append(o.Targets, args[i])
@@ -103,7 +104,7 @@ func runList(ctx context.Context, opts *listOptions) error {
 	for _, path := range opts.Targets {
 		f, err := elf.Open(path)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
+			return err
 		}
 		if f.Notes == 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: %s has no USDT tracepoints (no .note.stapsdt notes)\n", path)
@@ -160,7 +161,7 @@ func printListTable(opts *listOptions, files []listed) error {
 	if multi {
 		header = append([]string{"file"}, header...)
 	}
-	t := newTablePrinter(opts.IO, header...)
+	t := text.NewTable(opts.IO.Out, opts.IO.IsTerminal, header...)
 	undecoded := 0
 	for _, l := range files {
 		for _, p := range l.probes {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
 
@@ -16,8 +17,16 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel() // the command winds down: detaches, drains, prints its summary
+		<-sigs
+		fmt.Fprintln(os.Stderr, "usdtkit: interrupted again; exiting now")
+		os.Exit(130)
+	}()
 	io := &IOStreams{
 		In:         os.Stdin,
 		Out:        os.Stdout,
@@ -27,14 +36,22 @@ func main() {
 	os.Exit(run(ctx, io, os.Args[1:]))
 }
 
-// run executes one command line and returns the process exit code. It is the
-// one place that maps errors to exit codes and prints them.
+// Exit codes, documented in docs/cli.md.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the command ran and failed, or found what --fail-on asks about
+	exitUsage   = 2 // the command line is wrong
+)
+
+// run executes one command line and returns the process exit code. It is
+// the one place that maps errors to exit codes and prints them: by their
+// type, never by their text.
 func run(ctx context.Context, io *IOStreams, args []string) int {
 	root := newRootCmd(io)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return 0
+		return exitOK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
@@ -46,10 +63,10 @@ func run(ctx context.Context, io *IOStreams, args []string) int {
 	msg := strings.TrimSpace(err.Error())
 	fmt.Fprintln(io.ErrOut, "usdtkit: "+strings.ReplaceAll(msg, "\n", " "))
 	var ue *usageError
-	if errors.As(err, &ue) || isCobraUsageError(msg) {
-		return 2
+	if errors.As(err, &ue) {
+		return exitUsage
 	}
-	return 1
+	return exitFailure
 }
 
 // usageError is a bad command line: exit code 2.
@@ -60,6 +77,19 @@ func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, v ...any) error { return &usageError{fmt.Errorf(format, v...)} }
 
+// flagError marks cobra's and pflag's flag errors as usage errors.
+func flagError(_ *cobra.Command, err error) error { return &usageError{err} }
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return &usageError{err}
+		}
+		return nil
+	}
+}
+
 // exitError ends the command with a given code, after output that already
 // said what happened (findings, failed checks); msg may be empty.
 type exitError struct {
@@ -68,14 +98,3 @@ type exitError struct {
 }
 
 func (e *exitError) Error() string { return e.msg }
-
-// isCobraUsageError recognises cobra's and pflag's own argument errors,
-// which come as plain errors.
-func isCobraUsageError(msg string) bool {
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most", "bad flag syntax", "if any flags in the group"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}

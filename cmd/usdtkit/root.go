@@ -21,16 +21,28 @@ with Bitcoin Core's bitcoind as the first-class target:
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Without Args, cobra would report an unknown command as a plain
+		// error; this makes it a usage error.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for usdtkit (usdtkit --help lists them)", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
 	root.SetIn(io.In)
-	root.AddCommand(newListCmd(io, nil))
-	root.AddCommand(newAuditCmd(io, nil))
-	root.AddCommand(newGenCmd(io, nil))
-	root.AddCommand(newAttachCmd(io, nil))
-	root.AddCommand(newVerifyCmd(io, nil))
-	root.AddCommand(newWatchCmd(io, nil))
-	root.AddCommand(newScaffoldCmd(io, nil))
+	root.SetFlagErrorFunc(flagError)
+	root.AddCommand(
+		newListCmd(io),
+		newAuditCmd(io),
+		newGenCmd(io, nil),
+		newAttachCmd(io),
+		newVerifyCmd(io),
+		newWatchCmd(io),
+		newScaffoldCmd(io),
+	)
 	return root
 }

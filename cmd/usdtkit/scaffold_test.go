@@ -68,7 +68,7 @@ func TestScaffoldDemo(t *testing.T) {
 		"+++ b/src/net.cpp\n", "+TRACEPOINT_SEMAPHORE(net, closed_connection);\n",
 		"+    TRACEPOINT(net, closed_connection, id, addr_name.c_str(), (uint32_t)network, m_inbound_count);\n",
 		"+++ b/doc/tracing.md\n", "+#### Tracepoint `net:closed_connection`\n",
-		"+2. Addr (TODO: describe) as `pointer to C-style String`\n",
+		"+2. Addr, passed as addr_name.c_str() (TODO: describe) as `pointer to C-style String`\n",
 		"+++ b/contrib/tracing/net_closed_connection.bt\n",
 		"+++ b/test/functional/interface_usdt_net_closed_connection.py\n",
 	} {
@@ -113,7 +113,7 @@ func TestScaffoldDemo(t *testing.T) {
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		// Some kernels fail the detach at exit; what counts is the output.
-		if !regexp.MustCompile(`(?m)^net:closed_connection peer_id=\d+ addr=\S+:\d+ network=\d inbound_count=\d+$`).Match(out) {
+		if !regexp.MustCompile(`(?m)^net:closed_connection peer_id=\d+ addr="\S+:\d+" network=\d inbound_count=\d+$`).Match(out) {
 			t.Errorf("bpftrace (%v) printed no net:closed_connection line:\n%s", err, out)
 		}
 	})

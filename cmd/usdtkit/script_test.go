@@ -1,12 +1,14 @@
 package main
 
 import (
-	"os"
+	"flag"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
+
+var updateScripts = flag.Bool("update", false, "rewrite the files that cmp compares with in testdata/script")
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"usdtkit": main})
@@ -35,6 +37,6 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		RequireExplicitExec: true,
+		UpdateScripts:       *updateScripts,
 	})
-	_ = os.Getenv
 }

@@ -8,8 +8,10 @@ import (
 
 	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/docs/audit"
+	"github.com/usdtkit/usdtkit/docs/contract"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
+	"github.com/usdtkit/usdtkit/patches"
 )
 
 // The clean contract: every tracepoint documented, called and compiled in,
@@ -42,7 +44,7 @@ Arguments passed:
 
 type world struct {
 	doc     string
-	sources []audit.Source
+	sources []patches.Macro
 	notes   []elftest.Note
 	noBin   bool
 	noSrc   bool
@@ -51,11 +53,11 @@ type world struct {
 func clean() world {
 	return world{
 		doc: cleanDoc,
-		sources: []audit.Source{
-			{Kind: audit.SourceSemaphore, Macro: "TRACEPOINT_SEMAPHORE", Context: "net", Event: "inbound_message", File: "src/net.cpp", Line: 10},
-			{Kind: audit.SourceTracepoint, Macro: "TRACEPOINT", Context: "net", Event: "inbound_message", File: "src/net.cpp", Line: 40, Args: []string{"peer.id", "peer.addr.c_str()", "msg.size()"}},
-			{Kind: audit.SourceSemaphore, Macro: "TRACEPOINT_SEMAPHORE", Context: "validation", Event: "block_connected", File: "src/validation.cpp", Line: 5},
-			{Kind: audit.SourceTracepoint, Macro: "TRACEPOINT", Context: "validation", Event: "block_connected", File: "src/validation.cpp", Line: 90, Args: []string{"hash.data()", "height"}},
+		sources: []patches.Macro{
+			patches.Macro{Kind: patches.Semaphore, Name: "TRACEPOINT_SEMAPHORE", Context: "net", Event: "inbound_message", File: "src/net.cpp", Line: 10},
+			patches.Macro{Kind: patches.Tracepoint, Name: "TRACEPOINT", Context: "net", Event: "inbound_message", File: "src/net.cpp", Line: 40, Args: []string{"peer.id", "peer.addr.c_str()", "msg.size()"}},
+			patches.Macro{Kind: patches.Semaphore, Name: "TRACEPOINT_SEMAPHORE", Context: "validation", Event: "block_connected", File: "src/validation.cpp", Line: 5},
+			patches.Macro{Kind: patches.Tracepoint, Name: "TRACEPOINT", Context: "validation", Event: "block_connected", File: "src/validation.cpp", Line: 90, Args: []string{"hash.data()", "height"}},
 		},
 		notes: []elftest.Note{
 			{Provider: "net", Name: "inbound_message", PC: elftest.TextAddr + 0x10, Semaphore: elftest.DataAddr, Args: "-8@%rbx 8@%rax 8@24(%rsp)"},
@@ -66,12 +68,12 @@ func clean() world {
 
 func (w world) run(t *testing.T) []audit.Finding {
 	t.Helper()
-	return audit.Run(w.input(t))
+	return audit.Run(w.contract(t), nil)
 }
 
-func (w world) input(t *testing.T) audit.Input {
+func (w world) contract(t *testing.T) *contract.Contract {
 	t.Helper()
-	in := audit.Input{}
+	in := contract.Input{}
 	if w.doc != "" {
 		doc, _ := docs.Parse("doc/tracing.md", strings.NewReader(w.doc))
 		if doc == nil {
@@ -80,7 +82,7 @@ func (w world) input(t *testing.T) audit.Input {
 		in.Doc, in.DocPath = doc, "doc/tracing.md"
 	}
 	if !w.noSrc {
-		in.Sources, in.SourceGiven = w.sources, true
+		in.Source = &contract.Source{Path: "src", Macros: w.sources}
 	}
 	if !w.noBin {
 		img, _ := elftest.Build(elftest.Spec{Notes: w.notes})
@@ -88,9 +90,9 @@ func (w world) input(t *testing.T) audit.Input {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in.Binaries = []audit.Binary{{Path: "build/bin/bitcoind", File: f}}
+		in.Binaries = []contract.Binary{{Path: "build/bin/bitcoind", File: f}}
 	}
-	return in
+	return contract.Join(in)
 }
 
 func numbered(n int) string {
@@ -130,8 +132,8 @@ func TestDrift(t *testing.T) {
 		also  audit.Kind
 	}{
 		{"undocumented in source", func(w *world) {
-			w.sources = append(w.sources, audit.Source{Macro: "TRACEPOINT", Context: "net", Event: "outbound_message", File: "src/net.cpp", Line: 77, Args: []string{"id"}},
-				audit.Source{Kind: audit.SourceSemaphore, Context: "net", Event: "outbound_message", File: "src/net.cpp", Line: 12})
+			w.sources = append(w.sources, patches.Macro{Kind: patches.Tracepoint, Name: "TRACEPOINT", Context: "net", Event: "outbound_message", File: "src/net.cpp", Line: 77, Args: []string{"id"}},
+				patches.Macro{Kind: patches.Semaphore, Context: "net", Event: "outbound_message", File: "src/net.cpp", Line: 12})
 		}, "undocumented error src/net.cpp:77 net:outbound_message", "in the source but not documented", ""},
 		{"undocumented in binary only", func(w *world) {
 			w.notes = append(w.notes, elftest.Note{Provider: "mempool", Name: "added", PC: elftest.TextAddr + 0x30, Args: "8@%rdi"})
@@ -141,7 +143,7 @@ func TestDrift(t *testing.T) {
 		}, "stale error doc/tracing.md:26 validation:gone", "in neither the source nor build/bin/bitcoind", ""},
 		{"not in binary", func(w *world) {
 			w.notes = w.notes[:1]
-			w.sources[3].Cond = "ENABLE_WALLET"
+			w.sources[3].Cond = []string{"ENABLE_WALLET"}
 		}, "not-in-binary warning src/validation.cpp:90 validation:block_connected", "under #if ENABLE_WALLET", ""},
 		{"arg count doc vs source", func(w *world) {
 			w.sources[1].Args = append(w.sources[1].Args, "extra")
@@ -162,7 +164,7 @@ func TestDrift(t *testing.T) {
 			w.sources = w.sources[1:]
 		}, "missing-semaphore error src/net.cpp:40 net:inbound_message", "has no TRACEPOINT_SEMAPHORE(net, inbound_message)", ""},
 		{"orphan semaphore", func(w *world) {
-			w.sources = append(w.sources, audit.Source{Kind: audit.SourceSemaphore, Macro: "TRACEPOINT_SEMAPHORE", Context: "net", Event: "unused", File: "src/net.cpp", Line: 11})
+			w.sources = append(w.sources, patches.Macro{Kind: patches.Semaphore, Name: "TRACEPOINT_SEMAPHORE", Context: "net", Event: "unused", File: "src/net.cpp", Line: 11})
 		}, "orphan-semaphore warning src/net.cpp:11 net:unused", "has no TRACEPOINT", ""},
 		{"note without semaphore", func(w *world) {
 			w.notes[0].Semaphore = 0
@@ -178,16 +180,16 @@ func TestDrift(t *testing.T) {
 		}, "too-many-args error doc/tracing.md:30 validation:wide", "13 arguments; USDT tracepoints carry at most 12", ""},
 		{"bpftrace arg limit", func(w *world) {
 			w.doc += "\n#### Tracepoint `validation:seven`\n\nSeven.\n\nArguments passed:\n" + numbered(7)
-			w.sources = append(w.sources, audit.Source{Kind: audit.SourceSemaphore, Context: "validation", Event: "seven", File: "src/v.cpp", Line: 1},
-				audit.Source{Macro: "TRACEPOINT", Context: "validation", Event: "seven", File: "src/v.cpp", Line: 2, Args: []string{"a", "b", "c", "d", "e", "f", "g"}})
+			w.sources = append(w.sources, patches.Macro{Kind: patches.Semaphore, Context: "validation", Event: "seven", File: "src/v.cpp", Line: 1},
+				patches.Macro{Kind: patches.Tracepoint, Name: "TRACEPOINT", Context: "validation", Event: "seven", File: "src/v.cpp", Line: 2, Args: []string{"a", "b", "c", "d", "e", "f", "g"}})
 			w.noBin = true
 		}, "bpftrace-arg-limit warning doc/tracing.md:30 validation:seven", "read only arg0 to arg5", ""},
 		{"unknown type phrase", func(w *world) {
 			w.doc = strings.Replace(w.doc, "as `uint64`", "as `quaternion`", 1)
-		}, "doc-syntax error doc/tracing.md:14 ", "", ""},
+		}, "doc-syntax error doc/tracing.md:14 net:inbound_message", "", ""},
 		{"duplicate entry", func(w *world) {
 			w.doc += "\n#### Tracepoint `validation:block_connected`\n\nAgain.\n"
-		}, "doc-syntax error doc/tracing.md:26 ", "already documented at line 18", ""},
+		}, "doc-syntax error doc/tracing.md:26 validation:block_connected", "already documented at line 18", ""},
 		{"built without tracing", func(w *world) {
 			w.notes = nil
 		}, "no-tracepoints error build/bin/bitcoind ", "built without tracing", ""},
@@ -207,8 +209,8 @@ func TestDrift(t *testing.T) {
 			if f.Line > 0 {
 				loc += fmt.Sprintf(":%d", f.Line)
 			}
-			if f.CallSite != "" {
-				loc += "@" + f.CallSite
+			if f.CallSite != nil {
+				loc += fmt.Sprintf("@%#x", *f.CallSite)
 			}
 			if s := fmt.Sprintf("%s %s %s %s", f.Kind, f.Severity, loc, f.Tracepoint); s != tt.want {
 				t.Errorf("got  %q\nwant %q\n(%s)", s, tt.want, f.Message)
@@ -232,8 +234,8 @@ func TestDrift(t *testing.T) {
 func TestTestOnlyTracepoints(t *testing.T) {
 	w := clean()
 	w.sources = append(w.sources,
-		audit.Source{Kind: audit.SourceSemaphore, Context: "test", Event: "zero_args", File: "src/test/util_trace_tests.cpp", Line: 10},
-		audit.Source{Macro: "TRACEPOINT", Context: "test", Event: "zero_args", File: "src/test/util_trace_tests.cpp", Line: 20})
+		patches.Macro{Kind: patches.Semaphore, Context: "test", Event: "zero_args", File: "src/test/util_trace_tests.cpp", Line: 10},
+		patches.Macro{Kind: patches.Tracepoint, Name: "TRACEPOINT", Context: "test", Event: "zero_args", File: "src/test/util_trace_tests.cpp", Line: 20})
 	fs := only(w.run(t), audit.Undocumented)
 	if len(fs) != 1 || fs[0].Severity != audit.Info || !strings.Contains(fs[0].Message, "only in test code") {
 		t.Errorf("test-only tracepoint: %v", fs)
@@ -265,10 +267,10 @@ func TestTwoViews(t *testing.T) {
 func TestFixDoc(t *testing.T) {
 	w := clean()
 	w.sources = append(w.sources,
-		audit.Source{Kind: audit.SourceSemaphore, Context: "net", Event: "outbound_message", File: "src/net.cpp", Line: 12},
-		audit.Source{Macro: "TRACEPOINT", Context: "net", Event: "outbound_message", File: "src/net.cpp", Line: 80, Args: []string{"peer.id", "peer.addr.c_str()", "msg.data()", "is_first"}},
-		audit.Source{Kind: audit.SourceSemaphore, Context: "mempool", Event: "added", File: "src/txmempool.cpp", Line: 3},
-		audit.Source{Macro: "TRACEPOINT", Context: "mempool", Event: "added", File: "src/txmempool.cpp", Line: 50, Args: []string{"tx.GetHash().data()", "vsize", "fee"}})
+		patches.Macro{Kind: patches.Semaphore, Context: "net", Event: "outbound_message", File: "src/net.cpp", Line: 12},
+		patches.Macro{Kind: patches.Tracepoint, Name: "TRACEPOINT", Context: "net", Event: "outbound_message", File: "src/net.cpp", Line: 80, Args: []string{"peer.id", "peer.addr.c_str()", "msg.data()", "is_first"}},
+		patches.Macro{Kind: patches.Semaphore, Context: "mempool", Event: "added", File: "src/txmempool.cpp", Line: 3},
+		patches.Macro{Kind: patches.Tracepoint, Name: "TRACEPOINT", Context: "mempool", Event: "added", File: "src/txmempool.cpp", Line: 50, Args: []string{"tx.GetHash().data()", "vsize", "fee"}})
 	w.notes = append(w.notes,
 		elftest.Note{Provider: "net", Name: "outbound_message", PC: elftest.TextAddr + 0x30, Semaphore: elftest.DataAddr + 4, Args: "-8@%rbx 8@%rax 8@%rdx 1@%cl"},
 		elftest.Note{Provider: "mempool", Name: "added", PC: elftest.TextAddr + 0x40, Semaphore: elftest.DataAddr + 6, Args: "8@%rbx -4@%eax -8@%rdx"})
@@ -277,15 +279,15 @@ func TestFixDoc(t *testing.T) {
 	if n := len(only(fs, audit.Undocumented)); n != 2 {
 		t.Fatalf("%d undocumented, want 2", n)
 	}
-	fixed, added, flagged := audit.FixDoc(w.doc, w.input(t), fs)
-	if added != 2 || flagged != 1 {
-		t.Errorf("added %d, flagged %d", added, flagged)
+	fixed, added, flagged, refused := audit.FixDoc(w.contract(t), fs)
+	if added != 2 || flagged != 1 || len(refused) != 0 {
+		t.Errorf("added %d, flagged %d, refused %v", added, flagged, refused)
 	}
 	for _, want := range []string{
 		"### Context `mempool`", "#### Tracepoint `mempool:added`", "#### Tracepoint `net:outbound_message`",
-		"1. TODO: describe `peer.id` as `int64`", "2. TODO: describe `peer.addr.c_str()` as `pointer to C-style String`",
-		"3. TODO: describe `msg.data()` as `pointer to unsigned chars`", "4. TODO: describe `is_first` as `uint8`",
-		"2. TODO: describe `vsize` as `int32`", audit.StaleMarker,
+		"1. Peer id, passed as peer.id (TODO: describe) as `int64`", "2. Addr, passed as peer.addr.c_str() (TODO: describe) as `pointer to C-style String`",
+		"3. Msg, passed as msg.data() (TODO: describe) as `pointer to unsigned chars`", "4. Is first, passed as is_first (TODO: describe) as `bool`",
+		"2. Vsize, passed as vsize (TODO: describe) as `int32`", audit.StaleMarker,
 	} {
 		if !strings.Contains(fixed, want) {
 			t.Errorf("fixed doc lacks %q:\n%s", want, fixed)
@@ -299,5 +301,22 @@ func TestFixDoc(t *testing.T) {
 	fs = w.run(t)
 	if got := only(fs, audit.Undocumented, audit.DocSyntax, audit.ArgCount, audit.ArgSize, audit.ArgSign, audit.PointerSize); len(got) != 0 {
 		t.Errorf("re-audit of the fixed doc: %v\n%s", got, fixed)
+	}
+}
+
+// --fix refuses, and names, a tracepoint whose name the doc format cannot
+// hold, instead of writing an entry its own reader reports.
+func TestFixDocRefusesNames(t *testing.T) {
+	w := clean()
+	w.notes = append(w.notes, elftest.Note{Provider: "net", Name: "odd name", PC: elftest.TextAddr + 0x50, Args: "8@%rax"},
+		elftest.Note{Provider: "net", Name: "tick`s", PC: elftest.TextAddr + 0x60, Args: "8@%rax"})
+	w.noSrc = true
+	fs := w.run(t)
+	fixed, added, _, refused := audit.FixDoc(w.contract(t), fs)
+	if added != 0 || strings.Join(refused, ",") != "net:odd name,net:tick`s" {
+		t.Errorf("added %d, refused %q", added, refused)
+	}
+	if doc, err := docs.Parse("doc.md", strings.NewReader(fixed)); err != nil || len(doc.Problems) != 0 {
+		t.Errorf("the fixed doc has problems: %v", err)
 	}
 }

@@ -2,7 +2,9 @@ package audit
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+	"sync"
 )
 
 // Severity orders findings; --fail-on compares against it.
@@ -76,20 +78,35 @@ type Finding struct {
 	// finding about the binary, File is the binary and Line is 0.
 	File string `json:"file"`
 	Line int    `json:"line"`
-	// CallSite is the binary call site's address (0x...), when the finding
-	// is about one.
-	CallSite string `json:"call_site"`
+	// CallSite is the link-time address of the binary call site the
+	// finding is about (list's call_sites[].address), nil when it is
+	// about none.
+	CallSite *uint64 `json:"call_site"`
 	Message  string `json:"message"`
 	Fix      string `json:"fix"`
 }
 
-func (f Finding) String() string {
-	where := f.File
+// Where is the finding's place: file, file:line, or file@0xADDRESS for a
+// call site.
+func (f Finding) Where() string {
+	w := f.File
 	if f.Line > 0 {
-		where = fmt.Sprintf("%s:%d", f.File, f.Line)
+		w = fmt.Sprintf("%s:%d", f.File, f.Line)
 	}
-	if f.CallSite != "" {
-		where += "@" + f.CallSite
+	if f.CallSite != nil {
+		w += fmt.Sprintf("@%#x", *f.CallSite)
 	}
-	return fmt.Sprintf("%s: %s: %s [%s]", where, f.Severity, f.Message, f.Kind)
+	return w
+}
+
+// Key identifies a finding across runs on new builds and edits: not by
+// line or address, which move with unrelated edits and every rebuild.
+func (f Finding) Key() string {
+	return strings.Join([]string{f.Tracepoint, string(f.Kind), f.Severity.String(), hexAddress().ReplaceAllString(f.Message, "0x")}, "\x00")
+}
+
+var hexAddress = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`0x[0-9a-fA-F]+`) })
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s: %s: %s [%s]", f.Where(), f.Severity, f.Message, f.Kind)
 }

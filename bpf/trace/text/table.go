@@ -1,4 +1,4 @@
-package main
+package text
 
 import (
 	"io"
@@ -9,22 +9,25 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// tablePrinter prints rows as an aligned table on a terminal and as
+// Table prints rows as an aligned table on a terminal and as
 // tab-separated lines without a header otherwise.
-type tablePrinter struct {
+type Table struct {
 	w        io.Writer
 	terminal bool
 	header   []string
 	rows     [][]string
 }
 
-func newTablePrinter(io *IOStreams, header ...string) *tablePrinter {
-	return &tablePrinter{w: io.Out, terminal: io.IsTerminal, header: header}
+// NewTable makes a table with the given column names.
+func NewTable(w io.Writer, terminal bool, header ...string) *Table {
+	return &Table{w: w, terminal: terminal, header: header}
 }
 
-func (t *tablePrinter) Add(cells ...string) { t.rows = append(t.rows, cells) }
+// Add adds a row.
+func (t *Table) Add(cells ...string) { t.rows = append(t.rows, cells) }
 
-func (t *tablePrinter) Render() error {
+// Render writes the table.
+func (t *Table) Render() error {
 	if !t.terminal {
 		var b strings.Builder
 		for _, r := range t.rows {

@@ -1,11 +1,15 @@
-package main
+package audit
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 
-	"github.com/usdtkit/usdtkit/docs/audit"
+	"github.com/usdtkit/usdtkit/docs/contract"
 )
 
 // SARIF 2.1.0, the subset code scanning reads.
@@ -64,7 +68,9 @@ type sarifRegion struct {
 	StartLine int `json:"startLine"`
 }
 
-func printSARIF(io *IOStreams, findings []audit.Finding) error {
+// WriteSARIF writes the findings as a SARIF 2.1.0 log, which code
+// scanning (GitHub's, among others) reads; version is the tool's.
+func WriteSARIF(w io.Writer, findings []Finding, version string) error {
 	kinds := map[string]bool{}
 	run := sarifRun{Results: []sarifResult{}}
 	for _, f := range findings {
@@ -74,12 +80,12 @@ func printSARIF(io *IOStreams, findings []audit.Finding) error {
 			loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Line}
 		}
 		msg := f.Message + " Fix: " + f.Fix
-		if f.CallSite != "" {
-			msg += " (call site " + f.CallSite + ")"
+		if f.CallSite != nil {
+			msg += fmt.Sprintf(" (call site %#x)", *f.CallSite)
 		}
 		run.Results = append(run.Results, sarifResult{
 			RuleID:    string(f.Kind),
-			Level:     map[audit.Severity]string{audit.Error: "error", audit.Warning: "warning", audit.Info: "note"}[f.Severity],
+			Level:     map[Severity]string{Error: "error", Warning: "warning", Info: "note"}[f.Severity],
 			Message:   sarifMessage{Text: msg},
 			Locations: []sarifLocation{loc},
 		})
@@ -97,6 +103,81 @@ func printSARIF(io *IOStreams, findings []audit.Finding) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.Out.Write(append(data, '\n'))
+	_, err = w.Write(append(data, '\n'))
 	return err
+}
+
+// WriteGitHub writes the findings as GitHub Actions workflow commands,
+// which the runner shows as annotations on the pull request.
+func WriteGitHub(w io.Writer, findings []Finding) error {
+	var b strings.Builder
+	for _, f := range findings {
+		level := map[Severity]string{Error: "error", Warning: "warning", Info: "notice"}[f.Severity]
+		props := "file=" + ghProp(f.File)
+		if f.Line > 0 {
+			props += ",line=" + strconv.Itoa(f.Line)
+		}
+		props += ",title=" + ghProp("usdtkit audit: "+string(f.Kind))
+		fmt.Fprintf(&b, "::%s %s::%s\n", level, props, ghData(f.Message+"\nFix: "+f.Fix))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func ghProp(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// Report is the JSON form of an audit (docs/audit.md).
+type Report struct {
+	Findings []Finding `json:"findings"`
+	Summary  Summary   `json:"summary"`
+	Docs     *string   `json:"docs"`
+	Src      *string   `json:"src"`
+	Binaries []string  `json:"binaries"`
+}
+
+// Summary counts findings by severity.
+type Summary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Info     int `json:"info"`
+}
+
+// Count counts the findings by severity.
+func Count(findings []Finding) Summary {
+	var s Summary
+	for _, f := range findings {
+		switch f.Severity {
+		case Error:
+			s.Errors++
+		case Warning:
+			s.Warnings++
+		default:
+			s.Info++
+		}
+	}
+	return s
+}
+
+// NewReport is the report of the findings of c.
+func NewReport(c *contract.Contract, findings []Finding) Report {
+	r := Report{Findings: findings, Summary: Count(findings), Binaries: []string{}}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	if c.Doc != nil {
+		r.Docs = &c.DocPath
+	}
+	if c.Source != nil {
+		r.Src = &c.Source.Path
+	}
+	for _, b := range c.Binaries {
+		r.Binaries = append(r.Binaries, b.Path)
+	}
+	return r
 }

@@ -1,0 +1,83 @@
+package text
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/usdtkit/usdtkit/bpf"
+	"github.com/usdtkit/usdtkit/bpf/trace"
+)
+
+// Writer writes one line per event:
+//
+//	15:04:05.000000 PID/TID COMM context:event[#SITE] arg0=VALUE ...
+//
+// the call site's index only for a tracepoint with several, every value
+// shown by its plan (strings quoted, hashes reversed, pointers in hex).
+// Each line is written as it comes.
+type Writer struct {
+	w   io.Writer
+	buf []byte
+}
+
+// NewWriter writes events to w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+
+// Event writes ev's line.
+func (w *Writer) Event(ev *trace.Event) error {
+	b := w.buf[:0]
+	b = ev.Time.AppendFormat(b, "15:04:05.000000")
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(ev.PID), 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(ev.TID), 10)
+	b = append(b, ' ')
+	b = append(b, ev.Comm...)
+	b = append(b, ' ')
+	b = append(b, ev.Probe...)
+	if len(ev.Tracepoint.Probe.CallSites) > 1 {
+		b = append(b, '#')
+		b = strconv.AppendInt(b, int64(ev.Event.CallSite), 10)
+	}
+	for i, v := range ev.Args {
+		b = append(b, " arg"...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, '=')
+		b = append(b, v.String()...)
+	}
+	b = append(b, '\n')
+	w.buf = b
+	_, err := w.w.Write(b)
+	return err
+}
+
+// Flush writes nothing: every line was written already.
+func (w *Writer) Flush() error { return nil }
+
+// Summary writes hits per tracepoint and call site, lost events, read
+// failures and the tracepoints that never fired.
+func Summary(w io.Writer, st bpf.Stats) error {
+	t := NewTable(w, true, "tracepoint", "hits", "per call site", "lost", "read failures")
+	var never []string
+	for _, tp := range st.Tracepoints {
+		per := make([]string, len(tp.CallSites))
+		for i, h := range tp.CallSites {
+			per[i] = strconv.FormatUint(h, 10)
+		}
+		t.Add(tp.Probe, strconv.FormatUint(tp.Hits, 10), strings.Join(per, " "), strconv.FormatUint(tp.Lost, 10), strconv.FormatUint(tp.ReadFailures, 10))
+		if tp.Hits == 0 {
+			never = append(never, tp.Probe)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	line := fmt.Sprintf("usdtkit: %d events lost, %d read failures", st.Lost, st.ReadFailures)
+	if len(never) > 0 {
+		line += "; never fired: " + strings.Join(never, ", ")
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
+}
