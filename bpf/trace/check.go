@@ -2,8 +2,11 @@ package trace
 
 import (
 	"fmt"
+	"sort"
 
+	"github.com/usdtkit/usdtkit/bpf"
 	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/docs/contract"
 )
 
 // Check checks one event's values against the documented types and
@@ -55,4 +58,93 @@ func (tp *Tracepoint) Check(ev *Event) []string {
 		}
 	}
 	return bad
+}
+
+// Verdict is what verify says of one documented tracepoint.
+type Verdict struct {
+	Tracepoint string   `json:"tracepoint"`
+	InBinary   bool     `json:"in_binary"`
+	Hits       uint64   `json:"hits"`
+	Failures   []string `json:"failures"`
+	// Status is ok, failed, never-fired or not-in-binary.
+	Status string `json:"status"`
+
+	count map[string]int
+}
+
+// Verifier checks every event of the documented tracepoints of a
+// contract, and gives each its verdict at the end.
+type Verifier struct {
+	byID map[string]*Verdict
+	// Patterns are the documented tracepoints the binary has: what to
+	// attach.
+	Patterns []string
+}
+
+// NewVerifier takes the documented tracepoints of c that match the
+// patterns (all when there are none).
+func NewVerifier(c *contract.Contract, patterns []string) *Verifier {
+	v := &Verifier{byID: map[string]*Verdict{}}
+	for _, tp := range c.Tracepoints {
+		if tp.Doc == nil || !contract.Match(tp.ID(), patterns...) {
+			continue
+		}
+		v.byID[tp.ID()] = &Verdict{Tracepoint: tp.ID(), InBinary: tp.Probe() != nil, Failures: []string{}, count: map[string]int{}}
+		if tp.Probe() != nil {
+			v.Patterns = append(v.Patterns, tp.ID())
+		}
+	}
+	return v
+}
+
+// Documented is how many documented tracepoints are checked.
+func (v *Verifier) Documented() int { return len(v.byID) }
+
+// Event checks one event.
+func (v *Verifier) Event(ev *Event) {
+	if r := v.byID[ev.Probe]; r != nil {
+		for _, msg := range ev.Tracepoint.Check(ev) {
+			r.count[msg]++
+		}
+	}
+}
+
+// Verdicts are the verdicts, by tracepoint, with the session's counts:
+// a tracepoint fails when a value did not fit or events were lost, and
+// with requireAll also when it never fired or is not in the binary.
+func (v *Verifier) Verdicts(st bpf.Stats, requireAll bool) (list []*Verdict, failed int) {
+	for _, tp := range st.Tracepoints {
+		if r := v.byID[tp.Probe]; r != nil {
+			r.Hits = tp.Hits
+			if tp.Lost > 0 {
+				r.count[fmt.Sprintf("%d events lost (ring buffer full): their values were not checked", tp.Lost)]++
+			}
+		}
+	}
+	for _, r := range v.byID {
+		r.Failures = r.Failures[:0]
+		for msg, n := range r.count {
+			if n > 1 {
+				msg = fmt.Sprintf("%s (%d times)", msg, n)
+			}
+			r.Failures = append(r.Failures, msg)
+		}
+		sort.Strings(r.Failures)
+		switch {
+		case len(r.Failures) > 0:
+			r.Status = "failed"
+		case !r.InBinary:
+			r.Status = "not-in-binary"
+		case r.Hits == 0:
+			r.Status = "never-fired"
+		default:
+			r.Status = "ok"
+		}
+		if r.Status == "failed" || r.Status != "ok" && requireAll {
+			failed++
+		}
+		list = append(list, r)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Tracepoint < list[j].Tracepoint })
+	return list, failed
 }

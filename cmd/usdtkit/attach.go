@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -92,35 +91,16 @@ func (r *readFlags) add(cmd *cobra.Command) {
 	f.StringArrayVar(&r.Args, "arg", nil, "read argument N as str[:LEN], bytes:LEN or hex (N from 0; repeatable)")
 }
 
-// check checks the flags and parses every --arg N=str[:LEN]|bytes:LEN|hex.
+// check checks the flags and parses every --arg.
 func (r *readFlags) check() error {
 	if r.Strlen <= 0 || r.Strlen > contract.MaxRead || r.BytesCap <= 0 || r.BytesCap > contract.MaxRead {
 		return usagef("--strlen and --bytes-cap must be 1 to %d", contract.MaxRead)
 	}
 	r.overrides = map[int]contract.Plan{}
 	for _, s := range r.Args {
-		idx, how, ok := strings.Cut(s, "=")
-		n, err := strconv.Atoi(idx)
-		if !ok || err != nil || n < 0 || n >= elf.MaxArgs {
-			return usagef("bad --arg %q: want N=str[:LEN], N=bytes:LEN or N=hex with N from 0 to 11", s)
-		}
-		kind, lenText, hasLen := strings.Cut(how, ":")
-		length := r.Strlen
-		if hasLen {
-			if length, err = strconv.Atoi(lenText); err != nil || length <= 0 || length > contract.MaxRead {
-				return usagef("bad --arg %q: length must be 1 to %d", s, contract.MaxRead)
-			}
-		}
-		p := contract.Plan{LenArg: -1, MaxLen: length}
-		switch {
-		case kind == "str":
-			p.Kind = contract.ReadString
-		case kind == "bytes" && hasLen:
-			p.Kind = contract.ReadBytes
-		case kind == "hex" && !hasLen:
-			p = contract.Plan{LenArg: -1, Hex: true}
-		default:
-			return usagef("bad --arg %q: want N=str[:LEN], N=bytes:LEN or N=hex", s)
+		n, p, err := contract.ParseOverride(s, r.Strlen)
+		if err != nil {
+			return &usageError{err}
 		}
 		r.overrides[n] = p
 	}

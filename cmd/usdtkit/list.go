@@ -245,116 +245,11 @@ func argsSummary(p *elf.Probe) string {
 	return s
 }
 
-// The JSON schema of list; documented in docs/list.md.
-type jsonTracepoint struct {
-	File      string         `json:"file"`
-	Provider  string         `json:"provider"`
-	Name      string         `json:"name"`
-	Semaphore *jsonSemaphore `json:"semaphore"`
-	CallSites []jsonCallSite `json:"call_sites"`
-	Warnings  []string       `json:"warnings"`
-}
-
-type jsonSemaphore struct {
-	Address    uint64  `json:"address"`
-	FileOffset *uint64 `json:"file_offset"`
-	Value      *uint16 `json:"value,omitempty"`
-	Error      *string `json:"error"`
-}
-
-type jsonCallSite struct {
-	Location   uint64    `json:"location"`
-	Base       uint64    `json:"base"`
-	Address    uint64    `json:"address"`
-	FileOffset *uint64   `json:"file_offset"`
-	ArgsRaw    string    `json:"args_raw"`
-	Args       []jsonArg `json:"args"`
-	Error      *string   `json:"error"`
-}
-
-type jsonArg struct {
-	Index    int           `json:"index"`
-	Raw      string        `json:"raw"`
-	Type     string        `json:"type"`
-	Size     int           `json:"size"`
-	Signed   bool          `json:"signed"`
-	Float    bool          `json:"float"`
-	Location *jsonLocation `json:"location"`
-	Error    *string       `json:"error"`
-}
-
-type jsonLocation struct {
-	Kind          string        `json:"kind"`
-	Text          string        `json:"text"`
-	Register      *jsonRegister `json:"register"`
-	Base          *jsonRegister `json:"base"`
-	Index         *jsonRegister `json:"index"`
-	Scale         int           `json:"scale"`
-	Offset        int64         `json:"offset"`
-	Symbol        *string       `json:"symbol"`
-	SymbolAddress *uint64       `json:"symbol_address"`
-	Absolute      bool          `json:"absolute"`
-	Value         *int64        `json:"value"`
-}
-
-type jsonRegister struct {
-	Name      string `json:"name"`
-	Canonical string `json:"canonical"`
-	Size      int    `json:"size"`
-	Shift     int    `json:"shift"`
-	Vector    bool   `json:"vector"`
-}
-
-func toJSONRegister(r elf.Register) *jsonRegister {
-	if r.IsZero() {
-		return nil
-	}
-	return &jsonRegister{Name: r.Name, Canonical: r.Canonical, Size: r.Size, Shift: r.Shift, Vector: r.Vector}
-}
-
-func errText(err error) *string {
-	if err == nil {
-		return nil
-	}
-	s := err.Error()
-	return &s
-}
-
 func printListJSON(streams *IOStreams, files []listed) error {
-	out := []jsonTracepoint{}
+	out := []elf.ProbeJSON{}
 	for _, l := range files {
 		for _, p := range l.probes {
-			jt := jsonTracepoint{File: l.file.Path, Provider: p.Provider, Name: p.Name, CallSites: []jsonCallSite{}, Warnings: p.Warnings}
-			if jt.Warnings == nil {
-				jt.Warnings = []string{}
-			}
-			if s := p.Semaphore; s != nil {
-				js := &jsonSemaphore{Address: s.Address, Error: errText(s.Err)}
-				if s.Err == nil {
-					off := s.FileOffset
-					js.FileOffset = &off
-				}
-				if l.obj != nil {
-					if v, err := l.obj.ReadSemaphore(s); err == nil {
-						js.Value = &v
-					} else {
-						js.Error = errText(err)
-					}
-				}
-				jt.Semaphore = js
-			}
-			for _, cs := range p.CallSites {
-				jc := jsonCallSite{Location: cs.Location, Base: cs.Base, Address: cs.Address, ArgsRaw: cs.ArgsRaw, Args: []jsonArg{}, Error: errText(cs.Err)}
-				if cs.Err == nil {
-					off := cs.FileOffset
-					jc.FileOffset = &off
-				}
-				for _, a := range cs.Args {
-					jc.Args = append(jc.Args, toJSONArg(a))
-				}
-				jt.CallSites = append(jt.CallSites, jc)
-			}
-			out = append(out, jt)
+			out = append(out, p.JSON(l.file.Path, l.obj))
 		}
 	}
 	return writeJSONArray(streams.Out, len(out), func(i int) any { return out[i] })
@@ -382,31 +277,4 @@ func writeJSONArray(w io.Writer, n int, elem func(int) any) error {
 	b.WriteString("]\n")
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-func toJSONArg(a elf.Arg) jsonArg {
-	ja := jsonArg{Index: a.Index, Raw: a.Raw, Type: a.Type(), Size: a.Size, Signed: a.Signed, Float: a.Float, Error: errText(a.Err)}
-	l := a.Loc
-	if l.Kind == elf.LocInvalid {
-		return ja
-	}
-	jl := &jsonLocation{Kind: l.Kind.String(), Text: l.String(), Register: toJSONRegister(l.Reg), Base: toJSONRegister(l.Base),
-		Index: toJSONRegister(l.Index), Offset: l.Offset, Absolute: l.Absolute}
-	if !l.Index.IsZero() {
-		jl.Scale = l.Scale
-	}
-	if l.Symbol != "" {
-		sym := l.Symbol
-		jl.Symbol = &sym
-		if a.Err == nil {
-			v := l.SymbolAddr
-			jl.SymbolAddress = &v
-		}
-	}
-	if l.Kind == elf.LocConstant {
-		v := l.Value
-		jl.Value = &v
-	}
-	ja.Location = jl
-	return ja
 }

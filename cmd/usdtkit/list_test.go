@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
 
@@ -101,7 +102,7 @@ func TestListJSONSchema(t *testing.T) {
 		}
 	}
 	// One decoded argument in full.
-	var typed []jsonTracepoint
+	var typed []elf.ProbeJSON
 	json.Unmarshal([]byte(out), &typed)
 	for _, tp := range typed {
 		if tp.Name != "globals" {
@@ -146,7 +147,7 @@ func TestListProcess(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("list -p: exit %d: %s", code, stderr)
 		}
-		var tps []jsonTracepoint
+		var tps []elf.ProbeJSON
 		if err := json.Unmarshal([]byte(out), &tps); err != nil || len(tps) != 1 {
 			t.Fatalf("list -p: %v: %s", err, out)
 		}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
 
@@ -90,7 +91,7 @@ func listNotes(t *testing.T, path string) []note {
 	if code != 0 {
 		t.Fatalf("usdtkit list --json %s: exit %d: %s", path, code, errOut.String())
 	}
-	var tps []jsonTracepoint
+	var tps []elf.ProbeJSON
 	if err := json.Unmarshal(out.Bytes(), &tps); err != nil {
 		t.Fatalf("usdtkit list --json %s: %v", path, err)
 	}

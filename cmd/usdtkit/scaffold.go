@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -80,23 +79,6 @@ out of range, missing file, bad CONTEXT:EVENT).`,
 	return cmd
 }
 
-var argLeftRe = regexp.MustCompile(`^(.*?)\s*\b([A-Za-z_][A-Za-z0-9_]*)\s*$`)
-
-// parseScaffoldArg reads "TYPE NAME = EXPR".
-func parseScaffoldArg(s string) (contract.Decl, error) {
-	left, expr, ok := strings.Cut(s, "=")
-	expr = strings.TrimSpace(expr)
-	m := argLeftRe.FindStringSubmatch(strings.TrimSpace(left))
-	if !ok || expr == "" || m == nil || strings.TrimSpace(m[1]) == "" {
-		return contract.Decl{}, usagef("--arg %q: want 'TYPE NAME = EXPR'", s)
-	}
-	typ, err := docs.ParseType(m[1])
-	if err != nil {
-		return contract.Decl{}, usagef("--arg %q: %w", s, err)
-	}
-	return contract.Decl{Name: m[2], Type: typ, Expr: expr}, nil
-}
-
 func runScaffold(ctx context.Context, opts *scaffoldOptions) error {
 	tpCtx, event, ok := strings.Cut(opts.ID, ":")
 	if !ok {
@@ -105,9 +87,9 @@ func runScaffold(ctx context.Context, opts *scaffoldOptions) error {
 	nt := patches.NewTracepoint{Context: tpCtx, Event: event}
 	var decls []contract.Decl
 	for _, s := range opts.Args {
-		d, err := parseScaffoldArg(s)
+		d, err := contract.ParseDecl(s)
 		if err != nil {
-			return err
+			return &usageError{err}
 		}
 		decls = append(decls, d)
 		nt.Args = append(nt.Args, patches.NewArg{Name: d.Name, Expr: d.Expr})

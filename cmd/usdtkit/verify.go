@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/usdtkit/usdtkit/bpf/trace"
 	"github.com/usdtkit/usdtkit/bpf/trace/text"
-	"github.com/usdtkit/usdtkit/docs/contract"
 	"github.com/usdtkit/usdtkit/elf"
 )
 
@@ -77,85 +75,26 @@ tests. Needs root or CAP_BPF+CAP_PERFMON.`,
 	return cmd
 }
 
-// tpReport is the verdict for one documented tracepoint.
-type tpReport struct {
-	Tracepoint string   `json:"tracepoint"`
-	InBinary   bool     `json:"in_binary"`
-	Hits       uint64   `json:"hits"`
-	Failures   []string `json:"failures"`
-	Status     string   `json:"status"` // ok, failed, never-fired, not-in-binary
-	failCount  map[string]int
-}
-
 func runVerify(ctx context.Context, opts *verifyOptions) error {
 	o, err := traceOptions(opts.IO, opts.Target, opts.Docs, &opts.readFlags)
 	if err != nil {
 		return err
 	}
-	// Every documented tracepoint that matches; the ones the binary has
-	// are attached.
-	reports := map[string]*tpReport{}
-	for _, tp := range o.Contract.Tracepoints {
-		if tp.Doc != nil && contract.Match(tp.ID(), opts.Patterns...) {
-			reports[tp.ID()] = &tpReport{Tracepoint: tp.ID(), InBinary: tp.Probe() != nil, Failures: []string{}, failCount: map[string]int{}}
-			if tp.Probe() != nil {
-				o.Patterns = append(o.Patterns, tp.ID())
-			}
-		}
-	}
-	if len(reports) == 0 {
+	v := trace.NewVerifier(o.Contract, opts.Patterns)
+	switch {
+	case v.Documented() == 0:
 		return fmt.Errorf("no documented tracepoint in %s matches %s", opts.Docs, strings.Join(opts.Patterns, " "))
-	}
-	if len(o.Patterns) == 0 {
+	case len(v.Patterns) == 0:
 		return fmt.Errorf("%s has none of the documented tracepoints of %s", opts.Target, opts.Docs)
 	}
-	o.Command = opts.Command
+	o.Patterns, o.Command = v.Patterns, opts.Command
 	s, err := trace.Start(ctx, o)
 	if err != nil {
 		return err
 	}
-	s.Run(ctx, nil, func(ev *trace.Event) bool {
-		if r := reports[ev.Probe]; r != nil {
-			for _, msg := range ev.Tracepoint.Check(ev) {
-				r.failCount[msg]++
-			}
-		}
-		return false
-	}, nil)
+	s.Run(ctx, nil, func(ev *trace.Event) bool { v.Event(ev); return false }, nil)
 	closeErr := s.Close()
-	for _, tp := range s.Stats().Tracepoints {
-		r := reports[tp.Probe]
-		r.Hits = tp.Hits
-		if tp.Lost > 0 {
-			r.failCount[fmt.Sprintf("%d events lost (ring buffer full): their values were not checked", tp.Lost)]++
-		}
-	}
-	failed := 0
-	var list []*tpReport
-	for _, r := range reports {
-		for msg, n := range r.failCount {
-			if n > 1 {
-				msg = fmt.Sprintf("%s (%d times)", msg, n)
-			}
-			r.Failures = append(r.Failures, msg)
-		}
-		sort.Strings(r.Failures)
-		switch {
-		case len(r.Failures) > 0:
-			r.Status = "failed"
-		case !r.InBinary:
-			r.Status = "not-in-binary"
-		case r.Hits == 0:
-			r.Status = "never-fired"
-		default:
-			r.Status = "ok"
-		}
-		if r.Status == "failed" || r.Status != "ok" && opts.RequireAll {
-			failed++
-		}
-		list = append(list, r)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Tracepoint < list[j].Tracepoint })
+	list, failed := v.Verdicts(s.Stats(), opts.RequireAll)
 	if opts.JSON {
 		exit := "0"
 		if err := s.CommandErr(); err != nil {

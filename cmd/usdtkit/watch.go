@@ -93,7 +93,7 @@ type watcher struct {
 	sides    contract.Input // the doc and the sources, read again when they change
 	scanErr  error
 	cur      *elf.Build
-	findings map[string]audit.Finding
+	findings []audit.Finding
 	audited  bool
 }
 
@@ -196,27 +196,14 @@ func (w *watcher) audit() {
 	if w.cur == nil {
 		return
 	}
-	now := map[string]audit.Finding{}
-	for _, f := range audit.Run(w.join(w.cur), w.scanErr) {
-		now[f.Key()] = f
-	}
+	now := audit.Run(w.join(w.cur), w.scanErr)
+	added, fixed := audit.Changes(w.findings, now)
 	var lines []string
-	line := func(f audit.Finding) string {
-		tp := f.Tracepoint
-		if tp == "" {
-			tp = "-"
-		}
-		return fmt.Sprintf("%s %s %s: %s (%s)", tp, f.Severity, f.Kind, f.Message, f.Where())
+	for _, f := range added {
+		lines = append(lines, "audit: new   "+findingLine(f))
 	}
-	for k, f := range now {
-		if _, ok := w.findings[k]; !ok {
-			lines = append(lines, "audit: new   "+line(f))
-		}
-	}
-	for k, f := range w.findings {
-		if _, ok := now[k]; !ok {
-			lines = append(lines, "audit: fixed "+line(f))
-		}
+	for _, f := range fixed {
+		lines = append(lines, "audit: fixed "+findingLine(f))
 	}
 	sort.Strings(lines)
 	if !w.audited && len(lines) == 0 {
@@ -226,6 +213,14 @@ func (w *watcher) audit() {
 	if len(lines) > 0 {
 		io.WriteString(w.report, strings.Join(lines, "\n")+"\n")
 	}
+}
+
+func findingLine(f audit.Finding) string {
+	tp := f.Tracepoint
+	if tp == "" {
+		tp = "-"
+	}
+	return fmt.Sprintf("%s %s %s: %s (%s)", tp, f.Severity, f.Kind, f.Message, f.Where())
 }
 
 // lockedWriter serialises writes from the command's output copier and the

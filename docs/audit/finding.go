@@ -82,8 +82,8 @@ type Finding struct {
 	// finding is about (list's call_sites[].address), nil when it is
 	// about none.
 	CallSite *uint64 `json:"call_site"`
-	Message  string `json:"message"`
-	Fix      string `json:"fix"`
+	Message  string  `json:"message"`
+	Fix      string  `json:"fix"`
 }
 
 // Where is the finding's place: file, file:line, or file@0xADDRESS for a
@@ -109,4 +109,28 @@ var hexAddress = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompil
 
 func (f Finding) String() string {
 	return fmt.Sprintf("%s: %s: %s [%s]", f.Where(), f.Severity, f.Message, f.Kind)
+}
+
+// Changes compares the findings of two audits by their Key: those of now
+// that before lacks (new), and those of before that now lacks (fixed).
+func Changes(before, now []Finding) (added, fixed []Finding) {
+	in := func(fs []Finding) map[string]bool {
+		m := map[string]bool{}
+		for _, f := range fs {
+			m[f.Key()] = true
+		}
+		return m
+	}
+	was, is := in(before), in(now)
+	for _, f := range now {
+		if !was[f.Key()] {
+			added = append(added, f)
+		}
+	}
+	for _, f := range before {
+		if !is[f.Key()] {
+			fixed = append(fixed, f)
+		}
+	}
+	return added, fixed
 }

@@ -2,8 +2,10 @@ package contract
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/patches"
@@ -59,6 +61,25 @@ type Decl struct {
 	Name string    // an identifier
 	Type docs.Type // its documented type
 	Expr string    // the C or C++ expression passed
+}
+
+var declRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*?)\s*\b([A-Za-z_][A-Za-z0-9_]*)\s*$`) })
+
+// ParseDecl reads an argument of a new tracepoint as scaffold's --arg
+// takes it: "TYPE NAME = EXPR", such as "const char* addr =
+// node.m_addr_name.c_str()".
+func ParseDecl(s string) (Decl, error) {
+	left, expr, ok := strings.Cut(s, "=")
+	expr = strings.TrimSpace(expr)
+	m := declRe().FindStringSubmatch(strings.TrimSpace(left))
+	if !ok || expr == "" || m == nil || strings.TrimSpace(m[1]) == "" {
+		return Decl{}, fmt.Errorf("--arg %q: want 'TYPE NAME = EXPR'", s)
+	}
+	typ, err := docs.ParseType(m[1])
+	if err != nil {
+		return Decl{}, fmt.Errorf("--arg %q: %w", s, err)
+	}
+	return Decl{Name: m[2], Type: typ, Expr: expr}, nil
 }
 
 // Declare is the contract of a tracepoint about to be added to the

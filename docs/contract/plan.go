@@ -1,6 +1,13 @@
 package contract
 
-import "github.com/usdtkit/usdtkit/docs"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/elf"
+)
 
 // How much is read of strings and buffers.
 const (
@@ -104,4 +111,31 @@ func TypeName(t docs.Type) string {
 		return "pointer"
 	}
 	return t.Phrase()
+}
+
+// ParseOverride reads an override of how argument N is read, as --arg
+// takes it: "N=str" (a C string of strlen characters), "N=str:LEN",
+// "N=bytes:LEN" or "N=hex" (the value in hex), N from 0.
+func ParseOverride(s string, strlen int) (int, Plan, error) {
+	idx, how, ok := strings.Cut(s, "=")
+	n, err := strconv.Atoi(idx)
+	if !ok || err != nil || n < 0 || n >= elf.MaxArgs {
+		return 0, Plan{}, fmt.Errorf("bad --arg %q: want N=str[:LEN], N=bytes:LEN or N=hex with N from 0 to %d", s, elf.MaxArgs-1)
+	}
+	kind, lenText, hasLen := strings.Cut(how, ":")
+	length := strlen
+	if hasLen {
+		if length, err = strconv.Atoi(lenText); err != nil || length <= 0 || length > MaxRead {
+			return 0, Plan{}, fmt.Errorf("bad --arg %q: length must be 1 to %d", s, MaxRead)
+		}
+	}
+	switch {
+	case kind == "str":
+		return n, Plan{Kind: ReadString, MaxLen: length, LenArg: -1}, nil
+	case kind == "bytes" && hasLen:
+		return n, Plan{Kind: ReadBytes, MaxLen: length, LenArg: -1}, nil
+	case kind == "hex" && !hasLen:
+		return n, Plan{LenArg: -1, Hex: true}, nil
+	}
+	return 0, Plan{}, fmt.Errorf("bad --arg %q: want N=str[:LEN], N=bytes:LEN or N=hex", s)
 }
