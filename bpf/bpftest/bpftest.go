@@ -29,6 +29,12 @@ func Require(t testing.TB) {
 	gate(t, reason)
 }
 
+// Reason says why BPF tracing is unavailable here, "" when it is not.
+func Reason() string {
+	once.Do(func() { reason = probe() })
+	return reason
+}
+
 // gate skips or fails t for reason, unless reason is empty.
 func gate(t testing.TB, reason string) {
 	t.Helper()

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/usdtkit/usdtkit/bpf/bpftest"
 	"github.com/usdtkit/usdtkit/bpf/trace/jsonl"
 	"github.com/usdtkit/usdtkit/docs"
+	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
 
@@ -294,5 +296,83 @@ usdt:` + bin + `:test:inl { printf("test:inl %ld %ld\n", arg0, arg1); }`
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("usdtkit attach:\n%s\n\nbpftrace:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A refused attach is a failure, exit 1, not a usage error, though the
+// kernel's EINVAL reads "invalid argument": here another uprobe sits at
+// the call site of a semaphore-guarded tracepoint without its semaphore
+// (as bcc 0.26 attaches), so the kernel refuses usdtkit's, which has it.
+func TestRefusedAttachExitsOne(t *testing.T) {
+	bpftest.Require(t)
+	bin, _ := demo(t)
+	tracefs := "/sys/kernel/tracing"
+	if _, err := os.Stat(tracefs + "/uprobe_events"); err != nil {
+		elftest.Unavailable(t, "no tracefs at "+tracefs+" (make deps mounts it)")
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var site uint64
+	for _, p := range f.Probes {
+		if p.ID() == "validation:block_connected" {
+			site = p.CallSites[0].FileOffset
+		}
+	}
+	event := fmt.Sprintf("usdtkit_einval_%d", os.Getpid())
+	def := fmt.Sprintf("p:usdtkit_test/%s %s:%#x\n", event, bin, site)
+	write := func(file, s string) error {
+		w, err := os.OpenFile(tracefs+"/"+file, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		_, err = w.WriteString(s)
+		return err
+	}
+	if err := write("uprobe_events", def); err != nil {
+		t.Fatalf("add a uprobe event: %v", err)
+	}
+	t.Cleanup(func() {
+		write("events/usdtkit_test/"+event+"/enable", "0")
+		write("uprobe_events", "-:usdtkit_test/"+event+"\n")
+	})
+	if err := write("events/usdtkit_test/"+event+"/enable", "1"); err != nil {
+		t.Fatalf("enable the uprobe event: %v", err)
+	}
+	_, stderr, code := runCmd(t, "attach", bin, "validation:block_connected", "--count", "1", "--", bin, "--iterations", "1")
+	if code != 1 || !strings.Contains(stderr, "invalid argument") || !strings.Contains(stderr, "attached to this binary without its semaphore") {
+		t.Errorf("attach beside a uprobe without the semaphore: exit %d, want 1 with the hint:\n%s", code, stderr)
+	}
+}
+
+// attach -p ends, with its summary, when the process does: by itself or
+// killed.
+func TestAttachEndsWithProcess(t *testing.T) {
+	bpftest.Require(t)
+	bin, doc := demo(t)
+	for _, kill := range []bool{false, true} {
+		proc := exec.Command(bin, "--iterations", "20", "--interval-ms", "50")
+		if err := proc.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			if kill {
+				time.Sleep(300 * time.Millisecond)
+				proc.Process.Signal(syscall.SIGKILL)
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, stderr, code := runCmdCtx(ctx, "attach", "-p", strconv.Itoa(proc.Process.Pid), "validation:*", "--docs", doc)
+		timedOut := ctx.Err() != nil
+		cancel()
+		proc.Wait()
+		if timedOut || code != 0 || !strings.Contains(stderr, "events lost") {
+			t.Errorf("attach -p (process killed: %v): exit %d, timed out %v:\n%s", kill, code, timedOut, stderr)
+		}
+	}
+	if _, stderr, code := runCmd(t, "attach", "-p", "999999999", bin); code != 1 || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("attach -p of no process: exit %d: %q", code, stderr)
 	}
 }
