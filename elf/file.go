@@ -1,6 +1,7 @@
 package elf
 
 import (
+	"bytes"
 	goelf "debug/elf"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"strings"
 )
 
 // Limits on what a file may make this package read or allocate.
@@ -105,9 +105,10 @@ func newFile(r io.ReaderAt) (*File, error) {
 
 // note is one stapsdt note as stored.
 type note struct {
-	off                      int64 // file offset of the note header
-	pc, base, sem            uint64
-	provider, name, argsText string
+	off            int64 // file offset of the note header
+	pc, base, sem  uint64
+	provider, name string
+	args           []byte // the argument string, in the section's data
 }
 
 // readNotes parses the notes of one SHT_NOTE section.
@@ -186,24 +187,24 @@ func parseStapsdt(desc []byte, ptr int, class goelf.Class, bo binary.ByteOrder) 
 		return bo.Uint64(b)
 	}
 	n := note{pc: addr(desc), base: addr(desc[ptr:]), sem: addr(desc[2*ptr:])}
-	strs := string(desc[3*ptr:]) // one allocation; the fields share it
-	var fields [3]string
+	strs := desc[3*ptr:]
+	var fields [2][]byte
 	for i := range fields {
-		end := strings.IndexByte(strs, 0)
+		end := bytes.IndexByte(strs, 0)
 		if end < 0 {
-			if i == 2 {
-				// An argument string without its NUL, or none at all.
-				fields[i], strs = strs, ""
-				break
-			}
 			return note{}, fmt.Errorf("%s is not NUL-terminated", [...]string{"provider", "name"}[i])
 		}
 		fields[i], strs = strs[:end], strs[end+1:]
 	}
-	n.provider, n.name, n.argsText = fields[0], fields[1], fields[2]
-	if n.provider == "" || n.name == "" {
+	if len(fields[0]) == 0 || len(fields[1]) == 0 {
 		return note{}, errors.New("empty provider or name")
 	}
+	// An argument string may lack its NUL, or be missing.
+	if end := bytes.IndexByte(strs, 0); end >= 0 {
+		strs = strs[:end]
+	}
+	ids := string(desc[3*ptr : 3*ptr+len(fields[0])+len(fields[1])+1]) // one allocation; both share it
+	n.provider, n.name, n.args = ids[:len(fields[0])], ids[len(fields[0])+1:], strs
 	return n, nil
 }
 
@@ -226,9 +227,8 @@ func group(f *File, ef *goelf.File, notes []note, base uint64) []Probe {
 			Address:          adjust(n.pc),
 			SemaphoreAddress: n.sem,
 			NoteOffset:       n.off,
-			ArgsRaw:          n.argsText,
-			Args:             ParseArgs(f.Machine, n.argsText),
 		}
+		cs.ArgsRaw, cs.Args, cs.ArgCount = parseArgs(f.Machine, n.args)
 		cs.FileOffset, cs.Err = fileOffset(ef, cs.Address, true)
 		id := [2]string{n.provider, n.name}
 		i, ok := index[id]

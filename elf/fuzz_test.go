@@ -8,8 +8,8 @@ import (
 )
 
 // FuzzParseArgs checks that no argument string panics the spec parser, that
-// every operand yields exactly one argument in order, and that a decoded
-// argument has a valid size.
+// every operand up to the limit yields exactly one argument in order, those
+// beyond it one more, and that a decoded argument has a valid size.
 func FuzzParseArgs(f *testing.F) {
 	for _, s := range []string{"-8@%rbx 8@%rax", "8@192(%rsp)", "-8@16(%rsp,%rax,8)", "8@glob+8(%rip)", "8@%fs:t@tpoff",
 		"4f@%xmm0", "8@[x0, #:lo12:.LANCHOR0]", "8@[x0, x1, lsl #3]", "-2@-7", "1@%ah", "8@$0xffffffffffffffff"} {
@@ -20,10 +20,16 @@ func FuzzParseArgs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, m byte, s string) {
 		machine := []goelf.Machine{goelf.EM_X86_64, goelf.EM_386, goelf.EM_AARCH64}[int(m)%3]
 		args := ParseArgs(machine, s)
-		if len(args) != len(splitArgs(s)) {
-			t.Fatalf("%d args for %d operands", len(args), len(splitArgs(s)))
+		if n := len(splitArgs(s)); len(args) != min(n, MaxArgs+1) {
+			t.Fatalf("%d args for %d operands", len(args), n)
 		}
 		for i, a := range args {
+			if i == MaxArgs {
+				if a.Err == nil || len(a.Raw) > MaxExtraText+3 {
+					t.Fatalf("the operands beyond the limit: raw %q, err %v", a.Raw, a.Err)
+				}
+				break
+			}
 			if a.Index != i {
 				t.Fatalf("arg %d has index %d", i, a.Index)
 			}

@@ -315,8 +315,8 @@ func (a *auditor) argCounts(v *view) {
 	}
 	for _, p := range v.probes {
 		for _, cs := range p.probe.CallSites {
-			if len(cs.Args) > most {
-				most, where = len(cs.Args), Finding{File: p.bin.Path, CallSite: hexAddr(cs.Address)}
+			if n := max(cs.ArgCount, len(cs.Args)); n > most {
+				most, where = n, Finding{File: p.bin.Path, CallSite: hexAddr(cs.Address)}
 			}
 		}
 	}
