@@ -26,6 +26,8 @@
 // and tables that claim more than the limits below are reported as malformed
 // instead of being allocated. A note's argument string is decoded up to
 // [MaxArgs] operands, and the text kept of it is bounded likewise, however
-// long the note. The package recovers from panics only in its
+// long the note; a file with more argument specs in all than any real one
+// (262,144) is malformed. What a note costs beyond that is its CallSite.
+// The package recovers from panics only in its
 // exported entry points, turning them into errors, so fuzzing still sees bugs.
 package elf

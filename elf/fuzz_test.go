@@ -46,7 +46,7 @@ func FuzzParseArgs(f *testing.F) {
 
 // FuzzNotes feeds arbitrary bytes to the note-section parser.
 func FuzzNotes(f *testing.F) {
-	note := func(bo binary.ByteOrder, desc string) []byte {
+	noteOf := func(bo binary.ByteOrder, desc string) []byte {
 		var b bytes.Buffer
 		w := func(v uint32) { var x [4]byte; bo.PutUint32(x[:], v); b.Write(x[:]) }
 		w(8)
@@ -60,9 +60,9 @@ func FuzzNotes(f *testing.F) {
 		return b.Bytes()
 	}
 	addrs := string(make([]byte, 24))
-	f.Add(note(binary.LittleEndian, addrs+"p\x00n\x00-4@%eax\x00"), true, false)
-	f.Add(note(binary.BigEndian, addrs+"p\x00n\x00\x00"), true, true)
-	f.Add(note(binary.LittleEndian, addrs[:12]+"p\x00n\x00"), false, false)
+	f.Add(noteOf(binary.LittleEndian, addrs+"p\x00n\x00-4@%eax\x00"), true, false)
+	f.Add(noteOf(binary.BigEndian, addrs+"p\x00n\x00\x00"), true, true)
+	f.Add(noteOf(binary.LittleEndian, addrs[:12]+"p\x00n\x00"), false, false)
 	f.Add([]byte{1, 0, 0, 0}, true, false)
 	f.Fuzz(func(t *testing.T, data []byte, is64, big bool) {
 		class, bo := goelf.ELFCLASS32, binary.ByteOrder(binary.LittleEndian)
@@ -72,14 +72,14 @@ func FuzzNotes(f *testing.F) {
 		if big {
 			bo = binary.BigEndian
 		}
-		notes, err := parseNotes(data, 0, bo, class, 4)
-		if err == nil {
-			for _, n := range notes {
-				if n.provider == "" || n.name == "" || n.off < 0 || n.off >= int64(len(data)) {
-					t.Fatalf("bad note accepted: %+v", n)
-				}
+		parseNotes(data, 0, bo, class, 4, func(n *note) error {
+			provider, name, ok := bytes.Cut(n.id, []byte{0})
+			if !ok || len(provider) != n.providerLen || len(provider) == 0 || len(name) == 0 || bytes.IndexByte(name, 0) >= 0 ||
+				n.off < 0 || n.off >= int64(len(data)) {
+				t.Fatalf("bad note accepted: %+v", n)
 			}
-		}
+			return nil
+		})
 	})
 }
 

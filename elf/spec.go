@@ -102,6 +102,20 @@ func parseArgs[T ~string | ~[]byte](m goelf.Machine, s T) (text string, args []A
 	return text, args, n
 }
 
+// countArgs returns how many Args parseArgs makes of s: its operands, up to
+// MaxArgs+1.
+func countArgs(s []byte) int {
+	n := 0
+	for i := 0; n <= MaxArgs; n++ {
+		start, end := nextOperand(s, i)
+		if start < 0 {
+			break
+		}
+		i = end
+	}
+	return n
+}
+
 // nextOperand returns where the first operand at or after from starts and
 // ends, or -1, -1 when there is none. Operands are separated by whitespace
 // outside brackets: aarch64 operands such as "[x0, 8]" contain a space.
