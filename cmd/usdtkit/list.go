@@ -1,12 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -319,67 +319,81 @@ func errText(err error) *string {
 	return &s
 }
 
+// printListJSON writes a JSON array with one compact tracepoint per line:
+// easy to grep as well as to parse. It is written as it is made, a call
+// site at a time, so a file with a million notes costs no more here.
 func printListJSON(streams *IOStreams, files []listed) error {
-	out := []jsonTracepoint{}
+	w := bufio.NewWriter(streams.Out)
+	w.WriteString("[")
+	n := 0
 	for _, l := range files {
 		for _, p := range l.probes {
-			jt := jsonTracepoint{File: l.file.Path, Provider: p.Provider, Name: p.Name, CallSites: []jsonCallSite{}, Warnings: p.Warnings}
-			if jt.Warnings == nil {
-				jt.Warnings = []string{}
+			if n > 0 {
+				w.WriteString(",")
 			}
-			if s := p.Semaphore; s != nil {
-				js := &jsonSemaphore{Address: s.Address, Error: errText(s.Err)}
-				if s.Err == nil {
-					off := s.FileOffset
-					js.FileOffset = &off
-				}
-				if l.obj != nil {
-					if v, err := l.obj.ReadSemaphore(s); err == nil {
-						js.Value = &v
-					} else {
-						js.Error = errText(err)
-					}
-				}
-				jt.Semaphore = js
+			w.WriteString("\n")
+			n++
+			if err := writeJSONTracepoint(w, l, p); err != nil {
+				return err
 			}
-			for _, cs := range p.CallSites {
-				jc := jsonCallSite{Location: cs.Location, Base: cs.Base, Address: cs.Address, ArgsRaw: cs.ArgsRaw, Args: []jsonArg{}, Error: errText(cs.Err)}
-				if cs.Err == nil {
-					off := cs.FileOffset
-					jc.FileOffset = &off
-				}
-				for _, a := range cs.Args {
-					jc.Args = append(jc.Args, toJSONArg(a))
-				}
-				jt.CallSites = append(jt.CallSites, jc)
-			}
-			out = append(out, jt)
 		}
 	}
-	return writeJSONArray(streams.Out, len(out), func(i int) any { return out[i] })
+	if n > 0 {
+		w.WriteString("\n")
+	}
+	w.WriteString("]\n")
+	return w.Flush()
 }
 
-// writeJSONArray writes a JSON array with one compact element per line:
-// cheap to produce, and easy to grep as well as to parse.
-func writeJSONArray(w io.Writer, n int, elem func(int) any) error {
-	var b bytes.Buffer
-	b.WriteString("[")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(",")
+// writeJSONTracepoint writes p as json.Marshal writes its jsonTracepoint.
+func writeJSONTracepoint(w *bufio.Writer, l listed, p *elf.Probe) error {
+	jt := jsonTracepoint{File: l.file.Path, Provider: p.Provider, Name: p.Name, CallSites: []jsonCallSite{}, Warnings: p.Warnings}
+	if jt.Warnings == nil {
+		jt.Warnings = []string{}
+	}
+	if s := p.Semaphore; s != nil {
+		js := &jsonSemaphore{Address: s.Address, Error: errText(s.Err)}
+		if s.Err == nil {
+			off := s.FileOffset
+			js.FileOffset = &off
 		}
-		b.WriteString("\n")
-		data, err := json.Marshal(elem(i))
+		if l.obj != nil {
+			if v, err := l.obj.ReadSemaphore(s); err == nil {
+				js.Value = &v
+			} else {
+				js.Error = errText(err)
+			}
+		}
+		jt.Semaphore = js
+	}
+	data, err := json.Marshal(jt)
+	if err != nil {
+		return err
+	}
+	// The call sites go where the empty list is: JSON strings escape
+	// every quote, so the key is found only as the key.
+	const key = `"call_sites":[`
+	at := bytes.Index(data, []byte(key+"]")) + len(key)
+	w.Write(data[:at])
+	for i, cs := range p.CallSites {
+		jc := jsonCallSite{Location: cs.Location, Base: cs.Base, Address: cs.Address, ArgsRaw: cs.ArgsRaw, Args: []jsonArg{}, Error: errText(cs.Err)}
+		if cs.Err == nil {
+			off := cs.FileOffset
+			jc.FileOffset = &off
+		}
+		for _, a := range cs.Args {
+			jc.Args = append(jc.Args, toJSONArg(a))
+		}
+		site, err := json.Marshal(jc)
 		if err != nil {
 			return err
 		}
-		b.Write(data)
+		if i > 0 {
+			w.WriteString(",")
+		}
+		w.Write(site)
 	}
-	if n > 0 {
-		b.WriteString("\n")
-	}
-	b.WriteString("]\n")
-	_, err := w.Write(b.Bytes())
+	_, err = w.Write(data[at:])
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -201,3 +202,49 @@ func TestListProcess(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// maxWrite is an io.Writer that keeps what it is given and the largest
+// single write.
+type maxWrite struct {
+	bytes.Buffer
+	largest int
+}
+
+func (w *maxWrite) Write(p []byte) (int, error) {
+	w.largest = max(w.largest, len(p))
+	return w.Buffer.Write(p)
+}
+
+func (w *maxWrite) WriteString(s string) (int, error) {
+	w.largest = max(w.largest, len(s))
+	return w.Buffer.WriteString(s)
+}
+
+// list writes its rows and its JSON as it makes them: a tracepoint with
+// many call sites, or many tracepoints, are never held as text whole.
+func TestListWritesAsItGoes(t *testing.T) {
+	const n = 50_000
+	notes := make([]elftest.Note, 2*n)
+	for i := range n {
+		notes[i] = elftest.Note{Provider: "p", Name: "wide", PC: elftest.TextAddr, Args: "8@%rdi -4@%esi"}
+		notes[n+i] = elftest.Note{Provider: "p", Name: "n" + itoa(i), PC: elftest.TextAddr}
+	}
+	img, _ := elftest.Build(elftest.Spec{Notes: notes})
+	path := filepath.Join(t.TempDir(), "many")
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"list", "--json", path}, {"list", "-v", path}} {
+		var out maxWrite
+		var errOut bytes.Buffer
+		if code := run(context.Background(), &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args); code != 0 {
+			t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
+		}
+		if lines := strings.Count(out.String(), "\n"); lines < n+1 {
+			t.Errorf("%s: %d lines", strings.Join(args, " "), lines)
+		}
+		if out.largest > 64<<10 {
+			t.Errorf("%s: %d bytes of output in one write", strings.Join(args, " "), out.largest)
+		}
+	}
+}

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bufio"
 	"io"
-	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -10,29 +10,41 @@ import (
 )
 
 // tablePrinter prints rows as an aligned table on a terminal and as
-// tab-separated lines without a header otherwise.
+// tab-separated lines without a header otherwise. Tab-separated rows are
+// written as they are added, and not kept.
 type tablePrinter struct {
 	w        io.Writer
 	terminal bool
 	header   []string
 	rows     [][]string
+	tsv      *bufio.Writer
 }
 
 func newTablePrinter(io *IOStreams, header ...string) *tablePrinter {
-	return &tablePrinter{w: io.Out, terminal: io.IsTerminal, header: header}
+	t := &tablePrinter{w: io.Out, terminal: io.IsTerminal, header: header}
+	if !t.terminal {
+		t.tsv = bufio.NewWriter(t.w)
+	}
+	return t
 }
 
-func (t *tablePrinter) Add(cells ...string) { t.rows = append(t.rows, cells) }
+func (t *tablePrinter) Add(cells ...string) {
+	if t.tsv == nil {
+		t.rows = append(t.rows, cells)
+		return
+	}
+	for i, c := range cells {
+		if i > 0 {
+			t.tsv.WriteByte('\t')
+		}
+		t.tsv.WriteString(c)
+	}
+	t.tsv.WriteByte('\n')
+}
 
 func (t *tablePrinter) Render() error {
-	if !t.terminal {
-		var b strings.Builder
-		for _, r := range t.rows {
-			b.WriteString(strings.Join(r, "\t"))
-			b.WriteByte('\n')
-		}
-		_, err := io.WriteString(t.w, b.String())
-		return err
+	if t.tsv != nil {
+		return t.tsv.Flush()
 	}
 	tbl := tablewriter.NewTable(t.w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
