@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
@@ -245,6 +246,57 @@ func TestListWritesAsItGoes(t *testing.T) {
 		}
 		if out.largest > 64<<10 {
 			t.Errorf("%s: %d bytes of output in one write", strings.Join(args, " "), out.largest)
+		}
+	}
+}
+
+// Control characters in a file's strings are escaped in every table cell:
+// they cannot drive the terminal or break the one-row-per-tracepoint form.
+func TestListEscapes(t *testing.T) {
+	img, _ := elftest.Build(elftest.Spec{Notes: []elftest.Note{
+		{Provider: "evil\x1b]0;owned\x07", Name: "a\nb\tc\r", PC: elftest.TextAddr, Args: "8@%rdi"},
+		{Provider: "p", Name: "bad\xff\u202eutf8", PC: elftest.TextAddr, Args: "8@\x1b[2J"},
+	}})
+	path := filepath.Join(t.TempDir(), "evil")
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`evil\x1b]0;owned\a:a\nb\tc\r`, `p:bad\xff\u202eutf8`}
+	for _, terminal := range []bool{false, true} {
+		var out, errOut bytes.Buffer
+		streams := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTerminal: terminal}
+		if code := run(context.Background(), streams, []string{"list", "-v", path}); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		text := out.String()
+		for _, c := range text {
+			if (c < 0x20 && c != '\n' && (terminal || c != '\t')) || c == 0x7f || c == 0x202e || c == utf8.RuneError {
+				t.Errorf("terminal %v: %q reached the output:\n%s", terminal, c, text)
+				break
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("terminal %v: no %s in\n%s", terminal, w, text)
+			}
+		}
+		if !strings.Contains(text, `8@\x1b[2J`) {
+			t.Errorf("terminal %v: the spec is not escaped in\n%s", terminal, text)
+		}
+		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		rows := 4 // two tracepoints, a call site each
+		if terminal {
+			rows++ // the header
+		}
+		if len(lines) != rows {
+			t.Errorf("terminal %v: %d lines, want %d:\n%s", terminal, len(lines), rows, text)
+		}
+		if !terminal {
+			for _, l := range lines {
+				if n := strings.Count(l, "\t"); n != 3 {
+					t.Errorf("row of %d cells: %q", n+1, l)
+				}
+			}
 		}
 	}
 }

@@ -2,7 +2,11 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -28,18 +32,54 @@ func newTablePrinter(io *IOStreams, header ...string) *tablePrinter {
 	return t
 }
 
+// Add adds a row. Cells come from files and processes: what is not
+// printable in them (ESC, newline, tab, invalid UTF-8) is escaped as Go
+// quotes it, so no cell can drive the terminal or split a row.
 func (t *tablePrinter) Add(cells ...string) {
 	if t.tsv == nil {
-		t.rows = append(t.rows, cells)
+		row := make([]string, len(cells))
+		for i, c := range cells {
+			row[i] = escapeCell(c)
+		}
+		t.rows = append(t.rows, row)
 		return
 	}
 	for i, c := range cells {
 		if i > 0 {
 			t.tsv.WriteByte('\t')
 		}
-		t.tsv.WriteString(c)
+		t.tsv.WriteString(escapeCell(c))
 	}
 	t.tsv.WriteByte('\n')
+}
+
+// escapeCell escapes what is not printable in s as strconv.Quote does
+// (\x1b, \n, \t, \u202e, \xff), without the quotes; the rest, quotes and
+// backslashes included, is left as it is.
+func escapeCell(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case strconv.IsPrint(r):
+			b.WriteString(s[i : i+size])
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func (t *tablePrinter) Render() error {
