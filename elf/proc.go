@@ -127,9 +127,11 @@ func parseMapsLine(line string) (Mapping, bool) {
 	return m, true
 }
 
-// ReadSemaphore reads the current value of a semaphore in the process: the
-// count of tracers that enabled the tracepoint. It reads the writable mapping
-// that holds the semaphore's file offset.
+// ReadSemaphore reads the current value of a semaphore in the process. The
+// kernel raises it by one for every uprobe on one of the tracepoint's call
+// sites, so it is the number of call sites times the tracers attached (a
+// tracer on a tracepoint with two call sites makes it 2). It reads the
+// writable mapping that holds the semaphore's file offset.
 func (o *Object) ReadSemaphore(s *Semaphore) (uint16, error) {
 	if s.Err != nil {
 		return 0, s.Err

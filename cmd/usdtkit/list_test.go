@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/usdtkit/usdtkit/bpf"
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
+	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
 
@@ -298,5 +302,71 @@ func TestListEscapes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A semaphore counts uprobes, one per call site per tracer: attaching once
+// to the demo's mempool:removed, which has two call sites, shows 2.
+func TestListSemaphoreCountsCallSites(t *testing.T) {
+	bpftest.Require(t)
+	bin, _ := demo(t)
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removed *elf.Probe
+	for i := range f.Probes {
+		if f.Probes[i].ID() == "mempool:removed" {
+			removed = &f.Probes[i]
+		}
+	}
+	if removed == nil || len(removed.CallSites) != 2 || removed.Semaphore == nil {
+		t.Fatalf("the demo's mempool:removed: %+v; want two call sites and a semaphore", removed)
+	}
+	cmd := exec.Command(bin, "--interval-ms", "100")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	pid := itoa(cmd.Process.Pid)
+	values := func() map[string]int {
+		t.Helper()
+		out, stderr, code := runCmd(t, "list", "--json", "-p", pid, "mempool:*")
+		if code != 0 {
+			t.Fatalf("list -p: exit %d: %s", code, stderr)
+		}
+		var tps []jsonTracepoint
+		if err := json.Unmarshal([]byte(out), &tps); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, tp := range tps {
+			if tp.Semaphore == nil || tp.Semaphore.Value == nil {
+				t.Fatalf("%s: no semaphore value: %s", tp.Name, out)
+			}
+			m[tp.Name] = int(*tp.Semaphore.Value)
+		}
+		return m
+	}
+	if v := values(); v["removed"] != 0 || v["added"] != 0 {
+		t.Fatalf("semaphores before attaching: %v", v)
+	}
+	sess, err := bpf.Attach(context.Background(), bpf.Options{File: f, Probes: []elf.Probe{*removed}, PID: cmd.Process.Pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if v := values(); v["removed"] != 2 || v["added"] != 0 {
+		t.Errorf("semaphores with one session on mempool:removed: %v; want removed 2 (one per call site), added 0", v)
+	}
+	if out, _, _ := runCmd(t, "list", "-p", pid, "mempool:removed"); !strings.Contains(out, fmt.Sprintf("%#x = 2", removed.Semaphore.Address)) {
+		t.Errorf("list -p: %q; want the semaphore shown as 2", out)
+	}
+	if err := sess.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := values(); v["removed"] != 0 {
+		t.Errorf("semaphores after detaching: %v", v)
 	}
 }
