@@ -117,7 +117,7 @@ func runList(ctx context.Context, opts *listOptions) error {
 		}
 		found := false
 		for _, o := range objs {
-			f, err := elf.Open(o.OpenPath())
+			f, err := o.Open()
 			if err != nil {
 				if !errors.Is(err, elf.ErrNotELF) {
 					fmt.Fprintf(opts.IO.ErrOut, "usdtkit: skipping %s: %v\n", o.Path, err)

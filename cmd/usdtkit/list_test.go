@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -368,5 +369,74 @@ func TestListSemaphoreCountsCallSites(t *testing.T) {
 	}
 	if v := values(); v["removed"] != 0 {
 		t.Errorf("semaphores after detaching: %v", v)
+	}
+}
+
+// list -p run by the process's owner, without CAP_SYS_ADMIN, reads the
+// files through /proc/PID/root: when a rebuild renamed another file over
+// the executable, it says so and lists no tracepoint of the other file.
+func TestListProcessReplaced(t *testing.T) {
+	if os.Geteuid() != 0 {
+		elftest.Unavailable(t, "needs root to run a process and usdtkit as nobody")
+	}
+	bin, _ := demo(t)
+	other := elftest.Path(t, "semaphores")
+	dir, err := os.MkdirTemp("", "usdtkit-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	self, _ := os.Executable()
+	usdtkit, minid := filepath.Join(dir, "usdtkit"), filepath.Join(dir, "minid")
+	// install copies a file into place as a build does: by a rename.
+	install := func(from, to string) {
+		t.Helper()
+		data, err := os.ReadFile(from)
+		if err == nil {
+			err = os.WriteFile(to+".new", data, 0o755)
+		}
+		if err == nil {
+			err = os.Rename(to+".new", to)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	install(self, usdtkit)
+	install(bin, minid)
+	nobody := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	proc := exec.Command(minid, "--interval-ms", "100")
+	proc.SysProcAttr = nobody
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer proc.Wait()
+	defer proc.Process.Kill()
+	list := func() (stdout, stderr string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		cmd := exec.Command(usdtkit, "list", "-p", itoa(proc.Process.Pid))
+		cmd.SysProcAttr, cmd.Stdout, cmd.Stderr = nobody, &out, &errOut
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("list -p as nobody: %v: %s", err, errOut.String())
+		}
+		return out.String(), errOut.String()
+	}
+	// map_files is closed to nobody: this goes through /proc/PID/root.
+	out, stderr := list()
+	if !strings.Contains(out, minid+"\tmempool:removed\t2\t") || stderr != "" {
+		t.Fatalf("before the rebuild: stdout\n%s\nstderr %s", out, stderr)
+	}
+	install(other, minid)
+	out, stderr = list()
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, minid) {
+			t.Errorf("listed from the file renamed over the executable: %s", line)
+		}
+	}
+	want := fmt.Sprintf("usdtkit: skipping %s: replaced since process %d started it: %s is now another file", minid, proc.Process.Pid, minid)
+	if !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "CAP_SYS_ADMIN") {
+		t.Errorf("after the rebuild: stderr %q, want it to start %q", stderr, want)
 	}
 }
