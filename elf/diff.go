@@ -145,5 +145,6 @@ func argCount(p *Probe) int {
 	if len(p.CallSites) == 0 {
 		return 0
 	}
-	return len(strings.Fields(p.CallSites[0].ArgsRaw))
+	cs := &p.CallSites[0]
+	return max(cs.ArgCount, len(cs.Args))
 }

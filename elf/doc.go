@@ -24,6 +24,10 @@
 //
 // Files are untrusted input. Every read and allocation is bounded: sections
 // and tables that claim more than the limits below are reported as malformed
-// instead of being allocated. The package recovers from panics only in its
+// instead of being allocated. A note's argument string is decoded up to
+// [MaxArgs] operands, and the text kept of it is bounded likewise, however
+// long the note; a file with more argument specs in all than any real one
+// (262,144) is malformed. What a note costs beyond that is its CallSite.
+// The package recovers from panics only in its
 // exported entry points, turning them into errors, so fuzzing still sees bugs.
 package elf

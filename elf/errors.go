@@ -3,6 +3,7 @@ package elf
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // ErrNotELF is wrapped by the error [Open] returns for a file without the ELF magic.
@@ -36,5 +37,14 @@ type ArgError struct {
 }
 
 func (e *ArgError) Error() string {
-	return fmt.Sprintf("arg%d %q: %s", e.Index, e.Spec, e.Msg)
+	return fmt.Sprintf("arg%d %s: %s", e.Index, quote(e.Spec), e.Msg)
+}
+
+// quote quotes text from a file for a message, cut after MaxExtraText
+// bytes: a message never grows with the input.
+func quote(s string) string {
+	if len(s) > MaxExtraText {
+		return strconv.Quote(s[:MaxExtraText]) + "..."
+	}
+	return strconv.Quote(s)
 }

@@ -1,6 +1,7 @@
 package elf
 
 import (
+	"bytes"
 	goelf "debug/elf"
 	"encoding/binary"
 	"encoding/hex"
@@ -8,7 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
-	"strings"
+	"slices"
 )
 
 // Limits on what a file may make this package read or allocate.
@@ -16,6 +17,10 @@ const (
 	maxNoteSection = 64 << 20 // a .note.stapsdt larger than this is malformed
 	maxBuildIDNote = 4 << 10
 	maxNotes       = 1 << 20
+	// maxArgSpecs bounds the memory of the decoded Args (some 300 bytes
+	// each): a probe has at most 12, and no real file has a few
+	// thousand.
+	maxArgSpecs = 1 << 18
 )
 
 // Open reads the USDT tracepoints of the ELF file at path. Its errors
@@ -70,41 +75,182 @@ func newFile(r io.ReaderAt) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	var base uint64
+	g := &grouper{f: f, ef: ef, index: map[string]int{}, probes: []Probe{}, mismatch: map[int]*semMismatch{}}
 	if s := ef.Section(".stapsdt.base"); s != nil {
-		base = s.Addr
+		g.base = s.Addr
 	}
-	var notes []note
 	for i, s := range ef.Sections {
 		if s.Name != ".note.stapsdt" || s.Type != goelf.SHT_NOTE {
 			continue
 		}
-		n, err := readNotes(ef, s, i)
-		if err != nil {
+		if err := g.readSection(s, i); err != nil {
 			return nil, err
 		}
-		notes = append(notes, n...)
-		if len(notes) > maxNotes {
-			return nil, &FormatError{Off: int64(s.Offset), Msg: fmt.Sprintf("more than %d stapsdt notes", maxNotes)}
-		}
 	}
-	f.Notes = len(notes)
-	f.Probes = group(f, ef, notes, base)
+	f.Probes = g.finish()
 	if err := resolveSymbols(f, ef); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-// note is one stapsdt note as stored.
+// note is one stapsdt note, its fields still in the section's data.
 type note struct {
-	off                      int64 // file offset of the note header
-	pc, base, sem            uint64
-	provider, name, argsText string
+	off           int64 // file offset of the note header
+	pc, base, sem uint64
+	id            []byte // provider, NUL, name
+	providerLen   int
+	args          []byte // the argument string
 }
 
-// readNotes parses the notes of one SHT_NOTE section.
-func readNotes(ef *goelf.File, s *goelf.Section, idx int) ([]note, error) {
+// grouper turns notes into probes, keeping the order of first appearance.
+// What it keeps per note is one CallSite, in a slice of the size needed,
+// and the argument text when it differs from the call site before it.
+type grouper struct {
+	f     *File
+	ef    *goelf.File
+	base  uint64         // the address of .stapsdt.base, or 0
+	index map[string]int // provider NUL name -> index in probes
+	// probes are the probes so far; specs counts the argument specs decoded.
+	probes []Probe
+	specs  int
+	// mismatch holds, per probe, the call sites that name another
+	// semaphore than the first: one warning each probe says so.
+	mismatch map[int]*semMismatch
+}
+
+type semMismatch struct {
+	pc, sem uint64 // the first call site that differs
+	n       int
+}
+
+// readSection reads the notes of one SHT_NOTE section in two passes over
+// its data: the first finds the new probes and counts the call sites of
+// every probe, the second fills them in, so that no slice grows past its
+// size on the way.
+func (g *grouper) readSection(s *goelf.Section, idx int) error {
+	data, err := readNotes(g.ef, s, idx)
+	if err != nil {
+		return err
+	}
+	secOff := int64(s.Offset)
+	var ids []string // of the probes this section adds
+	counts := make([]int, len(g.probes))
+	err = parseNotes(data, secOff, g.ef.ByteOrder, g.ef.Class, s.Addralign, func(n *note) error {
+		if g.f.Notes++; g.f.Notes > maxNotes {
+			return &FormatError{Off: secOff, Msg: fmt.Sprintf("more than %d stapsdt notes", maxNotes)}
+		}
+		if g.specs += countArgs(n.args); g.specs > maxArgSpecs {
+			return &FormatError{Off: n.off, Msg: fmt.Sprintf("more than %d argument specs in stapsdt notes", maxArgSpecs)}
+		}
+		i, ok := g.index[string(n.id)]
+		if !ok {
+			id := string(n.id) // one allocation; the probe's provider and name share it
+			i = len(counts)
+			g.index[id] = i
+			ids = append(ids, id)
+			counts = append(counts, 0)
+		}
+		counts[i]++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	old := len(g.probes)
+	for i, c := range counts[:old] {
+		if c > 0 {
+			g.probes[i].CallSites = slices.Grow(g.probes[i].CallSites, c)
+		}
+	}
+	g.probes = slices.Grow(g.probes, len(ids))
+	return parseNotes(data, secOff, g.ef.ByteOrder, g.ef.Class, s.Addralign, func(n *note) error {
+		i := g.index[string(n.id)]
+		if i == len(g.probes) {
+			g.newProbe(n, ids[i-old], counts[i])
+		}
+		g.add(i, n)
+		return nil
+	})
+}
+
+// newProbe appends the probe whose first note is n, with room for its
+// call sites.
+func (g *grouper) newProbe(n *note, id string, sites int) {
+	p := Probe{Provider: id[:n.providerLen], Name: id[n.providerLen+1:], CallSites: make([]CallSite, 0, sites)}
+	if n.sem != 0 {
+		s := &Semaphore{Address: n.sem, Adjusted: g.adjust(n, n.sem)}
+		s.FileOffset, s.Err = fileOffset(g.ef, s.Adjusted, false)
+		p.Semaphore = s
+	}
+	g.probes = append(g.probes, p)
+}
+
+// adjust applies SystemTap's prelink adjustment: the note's base is where
+// .stapsdt.base was at link time; the section says where it is now.
+func (g *grouper) adjust(n *note, a uint64) uint64 {
+	if a != 0 && g.base != 0 && n.base != 0 {
+		return a + g.base - n.base
+	}
+	return a
+}
+
+// add appends n as a call site of probe i.
+func (g *grouper) add(i int, n *note) {
+	p := &g.probes[i]
+	cs := CallSite{
+		Location:         n.pc,
+		Base:             n.base,
+		Address:          g.adjust(n, n.pc),
+		SemaphoreAddress: n.sem,
+		NoteOffset:       n.off,
+	}
+	if k := len(p.CallSites) - 1; k >= 0 && p.CallSites[k].ArgsRaw == string(n.args) {
+		// The same specs as the call site before: share its text.
+		cs.ArgsRaw, cs.Args, cs.ArgCount = parseArgs(g.f.Machine, p.CallSites[k].ArgsRaw)
+	} else {
+		cs.ArgsRaw, cs.Args, cs.ArgCount = parseArgs(g.f.Machine, n.args)
+	}
+	cs.FileOffset, cs.Err = fileOffset(g.ef, cs.Address, true)
+	if len(p.CallSites) > 0 {
+		var have uint64
+		if p.Semaphore != nil {
+			have = p.Semaphore.Address
+		}
+		if have != n.sem {
+			m := g.mismatch[i]
+			if m == nil {
+				m = &semMismatch{pc: n.pc, sem: n.sem}
+				g.mismatch[i] = m
+			}
+			m.n++
+		}
+	}
+	p.CallSites = append(p.CallSites, cs)
+}
+
+// finish returns the probes, with their warnings.
+func (g *grouper) finish() []Probe {
+	for i, m := range g.mismatch {
+		p := &g.probes[i]
+		w := fmt.Sprintf("call site at %#x names semaphore %#x, the first names %#x", m.pc, m.sem, p.Semaphore.addressOrZero())
+		if m.n > 1 {
+			w += fmt.Sprintf("; %d more call sites name another semaphore than the first", m.n-1)
+		}
+		p.Warnings = append(p.Warnings, w)
+	}
+	return g.probes
+}
+
+func (s *Semaphore) addressOrZero() uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.Address
+}
+
+// readNotes reads the contents of one SHT_NOTE section.
+func readNotes(ef *goelf.File, s *goelf.Section, idx int) ([]byte, error) {
 	if err := readable(s); err != nil {
 		return nil, err
 	}
@@ -120,12 +266,13 @@ func readNotes(ef *goelf.File, s *goelf.Section, idx int) ([]note, error) {
 			return nil, err
 		}
 	}
-	return parseNotes(data, int64(s.Offset), ef.ByteOrder, ef.Class, s.Addralign)
+	return data, nil
 }
 
 // parseNotes parses the stapsdt notes in data, the contents of a note
-// section at file offset secOff. Other notes are skipped.
-func parseNotes(data []byte, secOff int64, bo binary.ByteOrder, class goelf.Class, align uint64) ([]note, error) {
+// section at file offset secOff, and calls fn with each; other notes are
+// skipped. The note fn gets is valid only during the call.
+func parseNotes(data []byte, secOff int64, bo binary.ByteOrder, class goelf.Class, align uint64, fn func(*note) error) error {
 	ptr := 8
 	if class == goelf.ELFCLASS32 {
 		ptr = 4
@@ -134,12 +281,12 @@ func parseNotes(data []byte, secOff int64, bo binary.ByteOrder, class goelf.Clas
 		align = 4
 	}
 	pad := func(n uint64) uint64 { return (n + align - 1) &^ (align - 1) }
-	var notes []note
+	var n note
 	for off := uint64(0); off < uint64(len(data)); {
 		at := secOff + int64(off)
 		rest := uint64(len(data)) - off
 		if rest < 12 {
-			return nil, &FormatError{Off: at, Msg: fmt.Sprintf("note header needs 12 bytes, %d left", rest)}
+			return &FormatError{Off: at, Msg: fmt.Sprintf("note header needs 12 bytes, %d left", rest)}
 		}
 		namesz := uint64(bo.Uint32(data[off:]))
 		descsz := uint64(bo.Uint32(data[off+4:]))
@@ -147,7 +294,7 @@ func parseNotes(data []byte, secOff int64, bo binary.ByteOrder, class goelf.Clas
 		nameEnd := 12 + pad(namesz)
 		descEnd := nameEnd + pad(descsz)
 		if nameEnd > rest || 12+namesz > rest || nameEnd+descsz > rest {
-			return nil, &FormatError{Off: at, Msg: fmt.Sprintf("note claims name %d and desc %d bytes, %d left", namesz, descsz, rest-12)}
+			return &FormatError{Off: at, Msg: fmt.Sprintf("note claims name %d and desc %d bytes, %d left", namesz, descsz, rest-12)}
 		}
 		name := data[off+12 : off+12+namesz]
 		desc := data[off+nameEnd : off+nameEnd+descsz]
@@ -158,19 +305,20 @@ func parseNotes(data []byte, secOff int64, bo binary.ByteOrder, class goelf.Clas
 		if typ != 3 || string(name) != "stapsdt\x00" {
 			continue
 		}
-		n, err := parseStapsdt(desc, ptr, class, bo)
-		if err != nil {
-			return nil, &FormatError{Off: at, Msg: "bad stapsdt note", Err: err}
+		if err := parseStapsdt(&n, desc, ptr, class, bo); err != nil {
+			return &FormatError{Off: at, Msg: "bad stapsdt note", Err: err}
 		}
 		n.off = at
-		notes = append(notes, n)
+		if err := fn(&n); err != nil {
+			return err
+		}
 	}
-	return notes, nil
+	return nil
 }
 
-func parseStapsdt(desc []byte, ptr int, class goelf.Class, bo binary.ByteOrder) (note, error) {
+func parseStapsdt(n *note, desc []byte, ptr int, class goelf.Class, bo binary.ByteOrder) error {
 	if len(desc) < 3*ptr {
-		return note{}, fmt.Errorf("desc of %d bytes is shorter than its three addresses", len(desc))
+		return fmt.Errorf("desc of %d bytes is shorter than its three addresses", len(desc))
 	}
 	addr := func(b []byte) uint64 {
 		if class == goelf.ELFCLASS32 {
@@ -178,84 +326,32 @@ func parseStapsdt(desc []byte, ptr int, class goelf.Class, bo binary.ByteOrder) 
 		}
 		return bo.Uint64(b)
 	}
-	n := note{pc: addr(desc), base: addr(desc[ptr:]), sem: addr(desc[2*ptr:])}
-	strs := string(desc[3*ptr:]) // one allocation; the fields share it
-	var fields [3]string
-	for i := range fields {
-		end := strings.IndexByte(strs, 0)
+	n.pc, n.base, n.sem = addr(desc), addr(desc[ptr:]), addr(desc[2*ptr:])
+	strs := desc[3*ptr:]
+	var lens [2]int
+	for i := range lens {
+		end := bytes.IndexByte(strs, 0)
 		if end < 0 {
-			if i == 2 {
-				// An argument string without its NUL, or none at all.
-				fields[i], strs = strs, ""
-				break
-			}
-			return note{}, fmt.Errorf("%s is not NUL-terminated", [...]string{"provider", "name"}[i])
+			return fmt.Errorf("%s is not NUL-terminated", [...]string{"provider", "name"}[i])
 		}
-		fields[i], strs = strs[:end], strs[end+1:]
+		lens[i], strs = end, strs[end+1:]
 	}
-	n.provider, n.name, n.argsText = fields[0], fields[1], fields[2]
-	if n.provider == "" || n.name == "" {
-		return note{}, errors.New("empty provider or name")
+	if lens[0] == 0 || lens[1] == 0 {
+		return errors.New("empty provider or name")
 	}
-	return n, nil
-}
-
-// group turns notes into probes, keeping the order of first appearance.
-func group(f *File, ef *goelf.File, notes []note, base uint64) []Probe {
-	probes := []Probe{}
-	index := map[[2]string]int{}
-	for _, n := range notes {
-		adjust := func(a uint64) uint64 {
-			// SystemTap's prelink adjustment: the note's base is where
-			// .stapsdt.base was at link time; the section says where it is now.
-			if a != 0 && base != 0 && n.base != 0 {
-				return a + base - n.base
-			}
-			return a
-		}
-		cs := CallSite{
-			Location:         n.pc,
-			Base:             n.base,
-			Address:          adjust(n.pc),
-			SemaphoreAddress: n.sem,
-			NoteOffset:       n.off,
-			ArgsRaw:          n.argsText,
-			Args:             ParseArgs(f.Machine, n.argsText),
-		}
-		cs.FileOffset, cs.Err = fileOffset(ef, cs.Address, true)
-		id := [2]string{n.provider, n.name}
-		i, ok := index[id]
-		if !ok {
-			i = len(probes)
-			index[id] = i
-			p := Probe{Provider: n.provider, Name: n.name}
-			if n.sem != 0 {
-				s := &Semaphore{Address: n.sem, Adjusted: adjust(n.sem)}
-				s.FileOffset, s.Err = fileOffset(ef, s.Adjusted, false)
-				p.Semaphore = s
-			}
-			probes = append(probes, p)
-		}
-		p := &probes[i]
-		if ok {
-			var have uint64
-			if p.Semaphore != nil {
-				have = p.Semaphore.Address
-			}
-			if have != n.sem {
-				p.Warnings = append(p.Warnings, fmt.Sprintf("call site at %#x names semaphore %#x, the first names %#x", n.pc, n.sem, have))
-			}
-		}
-		p.CallSites = append(p.CallSites, cs)
+	// An argument string may lack its NUL, or be missing.
+	if end := bytes.IndexByte(strs, 0); end >= 0 {
+		strs = strs[:end]
 	}
-	return probes
+	n.id, n.providerLen, n.args = desc[3*ptr:3*ptr+lens[0]+1+lens[1]], lens[0], strs
+	return nil
 }
 
 // fileOffset maps a virtual address to its offset in the file through the
 // PT_LOAD program headers. Code addresses must be in an executable segment.
 func fileOffset(ef *goelf.File, addr uint64, code bool) (uint64, error) {
 	if ef.Type == goelf.ET_REL {
-		return 0, errors.New("relocatable object: addresses are not final until linked")
+		return 0, errRelocatable
 	}
 	inMemOnly := false
 	for _, p := range ef.Progs {
@@ -272,14 +368,25 @@ func fileOffset(ef *goelf.File, addr uint64, code bool) (uint64, error) {
 			inMemOnly = true
 		}
 	}
-	if inMemOnly {
-		return 0, fmt.Errorf("address %#x is in memory not backed by the file (.bss)", addr)
+	switch {
+	case inMemOnly:
+		return 0, &addrError{addr, "is in memory not backed by the file (.bss)"}
+	case code:
+		return 0, &addrError{addr, "is in no executable loadable segment"}
 	}
-	if code {
-		return 0, fmt.Errorf("address %#x is in no executable loadable segment", addr)
-	}
-	return 0, fmt.Errorf("address %#x is in no loadable segment", addr)
+	return 0, &addrError{addr, "is in no loadable segment"}
 }
+
+var errRelocatable = errors.New("relocatable object: addresses are not final until linked")
+
+// addrError says why an address has no file offset. Its message is made
+// when asked for: a file may have a million call sites with one.
+type addrError struct {
+	addr uint64
+	why  string
+}
+
+func (e *addrError) Error() string { return fmt.Sprintf("address %#x %s", e.addr, e.why) }
 
 // readBuildID reads the GNU build-id. pending is set when the note is
 // there but still all zero, as GNU ld leaves it until the end of the link.

@@ -8,8 +8,8 @@ import (
 )
 
 // FuzzParseArgs checks that no argument string panics the spec parser, that
-// every operand yields exactly one argument in order, and that a decoded
-// argument has a valid size.
+// every operand up to the limit yields exactly one argument in order, those
+// beyond it one more, and that a decoded argument has a valid size.
 func FuzzParseArgs(f *testing.F) {
 	for _, s := range []string{"-8@%rbx 8@%rax", "8@192(%rsp)", "-8@16(%rsp,%rax,8)", "8@glob+8(%rip)", "8@%fs:t@tpoff",
 		"4f@%xmm0", "8@[x0, #:lo12:.LANCHOR0]", "8@[x0, x1, lsl #3]", "-2@-7", "1@%ah", "8@$0xffffffffffffffff"} {
@@ -20,10 +20,16 @@ func FuzzParseArgs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, m byte, s string) {
 		machine := []goelf.Machine{goelf.EM_X86_64, goelf.EM_386, goelf.EM_AARCH64}[int(m)%3]
 		args := ParseArgs(machine, s)
-		if len(args) != len(splitArgs(s)) {
-			t.Fatalf("%d args for %d operands", len(args), len(splitArgs(s)))
+		if n := len(splitArgs(s)); len(args) != min(n, MaxArgs+1) {
+			t.Fatalf("%d args for %d operands", len(args), n)
 		}
 		for i, a := range args {
+			if i == MaxArgs {
+				if a.Err == nil || len(a.Raw) > MaxExtraText+3 {
+					t.Fatalf("the operands beyond the limit: raw %q, err %v", a.Raw, a.Err)
+				}
+				break
+			}
 			if a.Index != i {
 				t.Fatalf("arg %d has index %d", i, a.Index)
 			}
@@ -40,7 +46,7 @@ func FuzzParseArgs(f *testing.F) {
 
 // FuzzNotes feeds arbitrary bytes to the note-section parser.
 func FuzzNotes(f *testing.F) {
-	note := func(bo binary.ByteOrder, desc string) []byte {
+	noteOf := func(bo binary.ByteOrder, desc string) []byte {
 		var b bytes.Buffer
 		w := func(v uint32) { var x [4]byte; bo.PutUint32(x[:], v); b.Write(x[:]) }
 		w(8)
@@ -54,9 +60,9 @@ func FuzzNotes(f *testing.F) {
 		return b.Bytes()
 	}
 	addrs := string(make([]byte, 24))
-	f.Add(note(binary.LittleEndian, addrs+"p\x00n\x00-4@%eax\x00"), true, false)
-	f.Add(note(binary.BigEndian, addrs+"p\x00n\x00\x00"), true, true)
-	f.Add(note(binary.LittleEndian, addrs[:12]+"p\x00n\x00"), false, false)
+	f.Add(noteOf(binary.LittleEndian, addrs+"p\x00n\x00-4@%eax\x00"), true, false)
+	f.Add(noteOf(binary.BigEndian, addrs+"p\x00n\x00\x00"), true, true)
+	f.Add(noteOf(binary.LittleEndian, addrs[:12]+"p\x00n\x00"), false, false)
 	f.Add([]byte{1, 0, 0, 0}, true, false)
 	f.Fuzz(func(t *testing.T, data []byte, is64, big bool) {
 		class, bo := goelf.ELFCLASS32, binary.ByteOrder(binary.LittleEndian)
@@ -66,14 +72,14 @@ func FuzzNotes(f *testing.F) {
 		if big {
 			bo = binary.BigEndian
 		}
-		notes, err := parseNotes(data, 0, bo, class, 4)
-		if err == nil {
-			for _, n := range notes {
-				if n.provider == "" || n.name == "" || n.off < 0 || n.off >= int64(len(data)) {
-					t.Fatalf("bad note accepted: %+v", n)
-				}
+		parseNotes(data, 0, bo, class, 4, func(n *note) error {
+			provider, name, ok := bytes.Cut(n.id, []byte{0})
+			if !ok || len(provider) != n.providerLen || len(provider) == 0 || len(name) == 0 || bytes.IndexByte(name, 0) >= 0 ||
+				n.off < 0 || n.off >= int64(len(data)) {
+				t.Fatalf("bad note accepted: %+v", n)
 			}
-		}
+			return nil
+		})
 	})
 }
 

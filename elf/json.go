@@ -1,5 +1,11 @@
 package elf
 
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+)
+
 // The JSON form of the tracepoints of a file, as usdtkit list --json
 // writes them; documented in docs/list.md.
 
@@ -85,10 +91,12 @@ func errText(err error) *string {
 	return &s
 }
 
-// JSON is the JSON form of p, a tracepoint of the file shown as file;
-// obj, when not nil, is the file mapped into a process, whose semaphore
-// values are read.
-func (p *Probe) JSON(file string, obj *Object) ProbeJSON {
+// WriteJSON writes the JSON form of p, a tracepoint of the file shown as
+// file, as json.Marshal writes a ProbeJSON; obj, when not nil, is the file
+// mapped into a process, whose semaphore values are read. It is written a
+// call site at a time, so a tracepoint with a million call sites costs no
+// more than one.
+func (p *Probe) WriteJSON(w io.Writer, file string, obj *Object) error {
 	jt := ProbeJSON{File: file, Provider: p.Provider, Name: p.Name, CallSites: []CallSiteJSON{}, Warnings: p.Warnings}
 	if jt.Warnings == nil {
 		jt.Warnings = []string{}
@@ -108,18 +116,44 @@ func (p *Probe) JSON(file string, obj *Object) ProbeJSON {
 		}
 		jt.Semaphore = js
 	}
-	for _, cs := range p.CallSites {
-		jc := CallSiteJSON{Location: cs.Location, Base: cs.Base, Address: cs.Address, ArgsRaw: cs.ArgsRaw, Args: []ArgJSON{}, Error: errText(cs.Err)}
-		if cs.Err == nil {
-			off := cs.FileOffset
-			jc.FileOffset = &off
-		}
-		for _, a := range cs.Args {
-			jc.Args = append(jc.Args, a.JSON())
-		}
-		jt.CallSites = append(jt.CallSites, jc)
+	data, err := json.Marshal(jt)
+	if err != nil {
+		return err
 	}
-	return jt
+	// The call sites go where the empty list is: JSON strings escape
+	// every quote, so the key is found only as the key.
+	const key = `"call_sites":[`
+	at := bytes.Index(data, []byte(key+"]")) + len(key)
+	if _, err := w.Write(data[:at]); err != nil {
+		return err
+	}
+	for i := range p.CallSites {
+		site, err := json.Marshal(p.CallSites[i].JSON())
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			site = append([]byte{','}, site...)
+		}
+		if _, err := w.Write(site); err != nil {
+			return err
+		}
+	}
+	_, err = w.Write(data[at:])
+	return err
+}
+
+// JSON is the JSON form of the call site cs.
+func (cs *CallSite) JSON() CallSiteJSON {
+	jc := CallSiteJSON{Location: cs.Location, Base: cs.Base, Address: cs.Address, ArgsRaw: cs.ArgsRaw, Args: []ArgJSON{}, Error: errText(cs.Err)}
+	if cs.Err == nil {
+		off := cs.FileOffset
+		jc.FileOffset = &off
+	}
+	for _, a := range cs.Args {
+		jc.Args = append(jc.Args, a.JSON())
+	}
+	return jc
 }
 
 // JSON is the JSON form of the argument spec a.

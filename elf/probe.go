@@ -87,10 +87,19 @@ type CallSite struct {
 	SemaphoreAddress uint64
 	// NoteOffset is the file offset of the note, for diagnostics.
 	NoteOffset int64
-	// ArgsRaw is the argument string exactly as in the note.
+	// ArgsRaw is the argument string exactly as in the note, unless the
+	// note has more than MaxArgs operands or one longer than any spec: then
+	// it is the operands joined by spaces, with only the first
+	// MaxExtraText bytes, followed by "...", of an overlong one and of
+	// those beyond the limit.
 	ArgsRaw string
-	// Args are the decoded argument specs, one per operand in ArgsRaw.
+	// Args are the decoded argument specs, one per operand, as
+	// [ParseArgs] returns them: when the note has more than MaxArgs, the
+	// last Arg stands for all those beyond the limit, with an error.
 	Args []Arg
+	// ArgCount is the number of operands in the note: len(Args), unless
+	// the note has more than MaxArgs.
+	ArgCount int
 	// Err says why FileOffset is unknown.
 	Err error
 }

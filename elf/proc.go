@@ -3,10 +3,12 @@ package elf
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Mapping is one file-backed line of /proc/PID/maps.
@@ -21,14 +23,22 @@ type Mapping struct {
 
 // Object is a file mapped into a process: its executable or a library.
 type Object struct {
-	PID      int
-	Path     string // the path in /proc/PID/maps
-	Deleted  bool   // the file was replaced or removed since it was mapped
-	Mappings []Mapping
+	PID        int
+	Path       string // the path in /proc/PID/maps
+	Deleted    bool   // the file was replaced or removed since it was mapped
+	Executable bool   // the process's executable
+	Mappings   []Mapping
 }
 
+// ErrReplaced is wrapped by the error [Object.Open] returns when the file at
+// the object's path is no longer the one the process mapped.
+var ErrReplaced = errors.New("replaced")
+
 // OpenPath is a path through which this process can read the object's
-// file, even when it is in another mount namespace or was deleted.
+// file, even when it is in another mount namespace or was deleted:
+// /proc/PID/map_files/..., which needs CAP_SYS_ADMIN, else
+// /proc/PID/root/PATH, where another file may be by now; [Object.Open]
+// checks that it is not.
 func (o *Object) OpenPath() string {
 	m := o.Mappings[0]
 	mf := fmt.Sprintf("/proc/%d/map_files/%x-%x", o.PID, m.Start, m.End)
@@ -37,6 +47,54 @@ func (o *Object) OpenPath() string {
 	}
 	return fmt.Sprintf("/proc/%d/root%s", o.PID, o.Path)
 }
+
+// Open reads the USDT tracepoints of the object's file through OpenPath.
+// The file opened must be the one the process mapped: its device and inode
+// are those of /proc/PID/maps, or the error wraps [ErrReplaced] (a rebuild
+// renamed another file over it, and this process may not read the mapped
+// one through map_files).
+func (o *Object) Open() (*File, error) {
+	what := "mapped"
+	if o.Executable {
+		what = "started"
+	}
+	fix := fmt.Sprintf("run as root, or with CAP_SYS_ADMIN, to read the file it has through /proc/%d/map_files", o.PID)
+	path := o.OpenPath()
+	fh, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) && o.Deleted {
+		return nil, fmt.Errorf("removed since process %d %s it; %s", o.PID, what, fix)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("open %s: not a regular file", path)
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		m := o.Mappings[0]
+		dev := fmt.Sprintf("%02x:%02x", devMajor(uint64(sys.Dev)), devMinor(uint64(sys.Dev)))
+		if dev != m.Dev || sys.Ino != m.Inode {
+			return nil, fmt.Errorf("%w since process %d %s it: %s is now another file (inode %d on %s; the process has inode %d on %s); %s",
+				ErrReplaced, o.PID, what, o.Path, sys.Ino, dev, m.Inode, m.Dev, fix)
+		}
+	}
+	f, err := NewFile(fh)
+	if err != nil {
+		return nil, err
+	}
+	f.Path = path
+	return f, nil
+}
+
+// devMajor and devMinor split a device number as glibc's major and minor
+// do; /proc/PID/maps prints the two in hex.
+func devMajor(dev uint64) uint64 { return (dev>>8)&0xfff | (dev>>32)&^0xfff }
+func devMinor(dev uint64) uint64 { return dev&0xff | (dev>>12)&^0xff }
 
 // ProcessObjects lists the files a process maps with execute permission,
 // its executable first, in the order of /proc/PID/maps.
@@ -76,6 +134,7 @@ func ProcessObjects(pid int) ([]*Object, error) {
 			continue
 		}
 		if o.Path == exe {
+			o.Executable = true
 			out = append([]*Object{o}, out...)
 		} else {
 			out = append(out, o)
@@ -127,9 +186,11 @@ func parseMapsLine(line string) (Mapping, bool) {
 	return m, true
 }
 
-// ReadSemaphore reads the current value of a semaphore in the process: the
-// count of tracers that enabled the tracepoint. It reads the writable mapping
-// that holds the semaphore's file offset.
+// ReadSemaphore reads the current value of a semaphore in the process. The
+// kernel raises it by one for every uprobe on one of the tracepoint's call
+// sites, so it is the number of call sites times the tracers attached (a
+// tracer on a tracepoint with two call sites makes it 2). It reads the
+// writable mapping that holds the semaphore's file offset.
 func (o *Object) ReadSemaphore(s *Semaphore) (uint16, error) {
 	if s.Err != nil {
 		return 0, s.Err

@@ -11,31 +11,123 @@ import (
 // target of machine m. One Arg is returned per operand; an operand that cannot
 // be decoded gets an *ArgError in its Err and never moves the others.
 //
+// At most [MaxArgs] operands are decoded. When s has more, one last Arg, at
+// index MaxArgs, stands for all those beyond: its Err says how many there
+// are, and its Raw holds their text, cut after [MaxExtraText] bytes. An
+// operand longer than any spec is an error too, with its text cut so.
+//
 // Operands that name a symbol are returned with Loc.Symbol set and
 // Loc.SymbolAddr zero: resolving them needs the file's symbol table, which
 // [File] does. An empty string, or one that is only whitespace, has no
 // arguments.
 func ParseArgs(m goelf.Machine, s string) []Arg {
-	fields := splitArgs(s)
-	args := make([]Arg, len(fields))
-	for i, f := range fields {
-		args[i] = parseArg(m, i, f)
-	}
+	_, args, _ := parseArgs(m, s)
 	return args
 }
 
-// splitArgs splits at whitespace outside brackets: aarch64 operands such as
-// "[x0, 8]" contain a space.
-func splitArgs(s string) []string {
-	var out []string
-	depth, start := 0, -1
-	for i := 0; i < len(s); i++ {
+// MaxExtraText is how much is kept of the text of the operands beyond
+// [MaxArgs], and of an operand too long to be a spec: in
+// [CallSite.ArgsRaw] and in the Arg that stands for them.
+const MaxExtraText = 64
+
+// maxOperand is the longest operand decoded: a spec with the longest
+// symbol name this package looks up, and room for the rest.
+const maxOperand = maxSymbolName + 64
+
+// parseArgs decodes the argument string s of a note and returns the text to
+// keep of it, the Args and the number of operands in s. The text is s
+// itself unless s has more than MaxArgs operands or one longer than
+// maxOperand: then it is the operands kept, each cut to MaxExtraText bytes
+// and "..." when too long, joined by spaces, followed by the start of
+// those beyond the limit. The Args share the text's memory and never that
+// of s, so a long s is not kept alive by them.
+func parseArgs[T ~string | ~[]byte](m goelf.Machine, s T) (text string, args []Arg, count int) {
+	// The operands kept, and as the last one all those beyond MaxArgs.
+	var spans [MaxArgs + 1]struct{ start, end int }
+	n, long := 0, false
+	for i := 0; ; n++ {
+		start, end := nextOperand(s, i)
+		if start < 0 {
+			break
+		}
+		switch {
+		case n < MaxArgs:
+			spans[n].start, spans[n].end = start, end
+			long = long || end-start > maxOperand
+		case n == MaxArgs:
+			spans[n].start, spans[n].end = start, len(trimSpaceRight(s))
+		}
+		i = end
+	}
+	kept := min(n, MaxArgs+1)
+	var cut [MaxArgs + 1]bool
+	if n <= MaxArgs && !long {
+		text = string(s)
+	} else {
+		var b strings.Builder
+		for k := range kept {
+			op := s[spans[k].start:spans[k].end]
+			if k > 0 {
+				b.WriteByte(' ')
+			}
+			start := b.Len()
+			if cut[k] = len(op) > maxOperand || (k == MaxArgs && len(op) > MaxExtraText); cut[k] {
+				b.WriteString(string(op[:MaxExtraText]))
+				b.WriteString("...")
+			} else {
+				b.WriteString(string(op))
+			}
+			spans[k].start, spans[k].end = start, b.Len()
+		}
+		text = b.String()
+	}
+	args = make([]Arg, kept)
+	for k := range args {
+		raw := text[spans[k].start:spans[k].end]
+		switch {
+		case k == MaxArgs:
+			last := "the last one is"
+			if n-MaxArgs > 1 {
+				last = fmt.Sprintf("the last %d are", n-MaxArgs)
+			}
+			args[k] = Arg{Index: k, Raw: raw, Err: &ArgError{Index: k, Spec: raw,
+				Msg: fmt.Sprintf("%d operands, and an SDT probe has at most %d arguments: %s not decoded", n, MaxArgs, last)}}
+		case cut[k]:
+			args[k] = Arg{Index: k, Raw: raw, Err: &ArgError{Index: k, Spec: raw,
+				Msg: fmt.Sprintf("an operand of more than %d bytes is no argument spec", maxOperand)}}
+		default:
+			args[k] = parseArg(m, k, raw)
+		}
+	}
+	return text, args, n
+}
+
+// countArgs returns how many Args parseArgs makes of s: its operands, up to
+// MaxArgs+1.
+func countArgs(s []byte) int {
+	n := 0
+	for i := 0; n <= MaxArgs; n++ {
+		start, end := nextOperand(s, i)
+		if start < 0 {
+			break
+		}
+		i = end
+	}
+	return n
+}
+
+// nextOperand returns where the first operand at or after from starts and
+// ends, or -1, -1 when there is none. Operands are separated by whitespace
+// outside brackets: aarch64 operands such as "[x0, 8]" contain a space.
+func nextOperand[T ~string | ~[]byte](s T, from int) (start, end int) {
+	depth := 0
+	start = -1
+	for i := from; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case isSpace(c):
 			if depth == 0 && start >= 0 {
-				out = append(out, s[start:i])
-				start = -1
+				return start, i
 			}
 			continue
 		case c == '[' || c == '(':
@@ -47,10 +139,19 @@ func splitArgs(s string) []string {
 			start = i
 		}
 	}
-	if start >= 0 {
-		out = append(out, s[start:])
+	if start < 0 {
+		return -1, -1
 	}
-	return out
+	return start, len(s)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func trimSpaceRight[T ~string | ~[]byte](s T) T {
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 func parseArg(m goelf.Machine, idx int, spec string) Arg {
@@ -70,7 +171,7 @@ func parseArg(m goelf.Machine, idx int, spec string) Arg {
 	float := strings.HasSuffix(prefix, "f")
 	prefix = strings.TrimSuffix(prefix, "f")
 	if prefix == "" || strings.Trim(prefix, "0123456789") != "" || len(prefix) > 3 {
-		return fail("bad size prefix %q", spec[:at])
+		return fail("bad size prefix %s", quote(spec[:at]))
 	}
 	size, _ := strconv.Atoi(prefix)
 	switch {
@@ -101,9 +202,6 @@ func parseArg(m goelf.Machine, idx int, spec string) Arg {
 		return fail("%v", err)
 	}
 	a.Loc = loc
-	if idx >= MaxArgs {
-		a.Err = &ArgError{Index: idx, Spec: spec, Msg: fmt.Sprintf("argument %d is beyond the SDT limit of %d", idx+1, MaxArgs)}
-	}
 	return a
 }
 
@@ -184,7 +282,7 @@ func parseX86(op string, regs map[string]Register, wide bool) (Location, error) 
 	case op[0] == '$':
 		sym, off, ok := parseDisp(op[1:])
 		if !ok || op == "$" {
-			return Location{}, fmt.Errorf("bad immediate %q", op)
+			return Location{}, fmt.Errorf("bad immediate %s", quote(op))
 		}
 		return Location{Kind: LocConstant, Value: off, Symbol: sym, Absolute: sym != ""}, nil
 	case op[0] == '%' && strings.Contains(op, ":"):
@@ -192,7 +290,7 @@ func parseX86(op string, regs map[string]Register, wide bool) (Location, error) 
 	case op[0] == '%':
 		r, ok := regs[op]
 		if !ok {
-			return Location{}, fmt.Errorf("unknown register %s", op)
+			return Location{}, fmt.Errorf("unknown register %s", quote(op))
 		}
 		if r.Canonical == "rip" || r.Canonical == "eip" || isSegment(r) {
 			return Location{}, fmt.Errorf("register %s does not hold a value", op)
@@ -203,28 +301,28 @@ func parseX86(op string, regs map[string]Register, wide bool) (Location, error) 
 	if open < 0 {
 		sym, off, ok := parseDisp(op)
 		if !ok {
-			return Location{}, fmt.Errorf("unrecognized operand %q", op)
+			return Location{}, fmt.Errorf("unrecognized operand %s", quote(op))
 		}
 		// An absolute memory reference: "glob", "glob+4", "0x601040".
 		return Location{Kind: LocMemory, Symbol: sym, Offset: off, Absolute: sym != ""}, nil
 	}
 	if !strings.HasSuffix(op, ")") {
-		return Location{}, fmt.Errorf("unrecognized operand %q", op)
+		return Location{}, fmt.Errorf("unrecognized operand %s", quote(op))
 	}
 	sym, off, ok := parseDisp(op[:open])
 	if !ok {
-		return Location{}, fmt.Errorf("bad displacement %q", op[:open])
+		return Location{}, fmt.Errorf("bad displacement %s", quote(op[:open]))
 	}
 	parts := strings.Split(op[open+1:len(op)-1], ",")
 	if len(parts) > 3 {
-		return Location{}, fmt.Errorf("unrecognized operand %q", op)
+		return Location{}, fmt.Errorf("unrecognized operand %s", quote(op))
 	}
 	loc := Location{Kind: LocMemory, Offset: off, Symbol: sym}
 	addrReg := func(name, what string) (Register, error) {
 		r, ok := regs[name]
 		switch {
 		case !ok:
-			return r, fmt.Errorf("unknown %s register %q", what, name)
+			return r, fmt.Errorf("unknown %s register %s", what, quote(name))
 		case r.Vector || isSegment(r) || r.Size < 4:
 			return r, fmt.Errorf("%s cannot be a %s register", name, what)
 		}
@@ -247,19 +345,19 @@ func parseX86(op string, regs map[string]Register, wide bool) (Location, error) 
 		}
 		loc.Index, loc.Scale = r, 1
 	} else if parts[0] == "" {
-		return Location{}, fmt.Errorf("memory operand %q has no register", op)
+		return Location{}, fmt.Errorf("memory operand %s has no register", quote(op))
 	}
 	if len(parts) == 3 {
 		s, ok := parseNumber(parts[2])
 		if !ok || (s != 1 && s != 2 && s != 4 && s != 8) {
-			return Location{}, fmt.Errorf("scale %q is not 1, 2, 4 or 8", parts[2])
+			return Location{}, fmt.Errorf("scale %s is not 1, 2, 4 or 8", quote(parts[2]))
 		}
 		loc.Scale = int(s)
 	}
 	isIP := loc.Base.Canonical == "rip" || loc.Base.Canonical == "eip"
 	switch {
 	case isIP && !loc.Index.IsZero():
-		return Location{}, fmt.Errorf("%s-relative operand %q cannot have an index", loc.Base.Name, op)
+		return Location{}, fmt.Errorf("%s-relative operand %s cannot have an index", loc.Base.Name, quote(op))
 	case isIP && sym != "":
 		// sym+off(%rip) is the address sym+off: the assembler encodes the
 		// displacement from the next instruction, which a nop does not have.
@@ -286,7 +384,7 @@ func parseX86Segment(op string, regs map[string]Register) (Location, error) {
 	colon := strings.IndexByte(op, ':')
 	seg, ok := regs[op[:colon]]
 	if !ok || (seg.Canonical != "fs" && seg.Canonical != "gs") {
-		return Location{}, fmt.Errorf("unsupported segment %q", op[:colon])
+		return Location{}, fmt.Errorf("unsupported segment %s", quote(op[:colon]))
 	}
 	rest := op[colon+1:]
 	if n, ok := parseNumber(rest); ok {
@@ -299,11 +397,11 @@ func parseX86Segment(op string, regs map[string]Register) (Location, error) {
 		i = strings.Index(rest, reloc)
 	}
 	if i <= 0 {
-		return Location{}, fmt.Errorf("unsupported segment operand %q", op)
+		return Location{}, fmt.Errorf("unsupported segment operand %s", quote(op))
 	}
 	sym, off, ok := parseDisp(rest[:i] + rest[i+len(reloc):])
 	if !ok || sym == "" {
-		return Location{}, fmt.Errorf("unsupported segment operand %q", op)
+		return Location{}, fmt.Errorf("unsupported segment operand %s", quote(op))
 	}
 	return Location{Kind: LocTLS, Reg: seg, Symbol: sym, Offset: off}, nil
 }
@@ -319,7 +417,7 @@ func parseARM64(op string) (Location, error) {
 		return Location{Kind: LocConstant, Value: n}, nil
 	}
 	if op[0] != '[' || !strings.HasSuffix(op, "]") {
-		return Location{}, fmt.Errorf("unrecognized operand %q", op)
+		return Location{}, fmt.Errorf("unrecognized operand %s", quote(op))
 	}
 	parts := strings.Split(op[1:len(op)-1], ",")
 	for i := range parts {
@@ -327,7 +425,7 @@ func parseARM64(op string) (Location, error) {
 	}
 	base, ok := regsARM64()[parts[0]]
 	if !ok || base.Vector || base.Size != 8 {
-		return Location{}, fmt.Errorf("bad base register %q in %q", parts[0], op)
+		return Location{}, fmt.Errorf("bad base register %s in %s", quote(parts[0]), quote(op))
 	}
 	loc := Location{Kind: LocMemory, Base: base}
 	if len(parts) == 1 {
@@ -336,25 +434,25 @@ func parseARM64(op string) (Location, error) {
 	second := strings.TrimPrefix(parts[1], "#")
 	switch {
 	case len(parts) > 3:
-		return Location{}, fmt.Errorf("unrecognized operand %q", op)
+		return Location{}, fmt.Errorf("unrecognized operand %s", quote(op))
 	case strings.HasPrefix(second, ":lo12:"):
 		sym, off, ok := parseDisp(second[len(":lo12:"):])
 		if !ok || sym == "" || len(parts) != 2 {
-			return Location{}, fmt.Errorf("bad :lo12: operand %q", op)
+			return Location{}, fmt.Errorf("bad :lo12: operand %s", quote(op))
 		}
 		loc.Symbol, loc.Offset = sym, off
 		return loc, nil
 	}
 	if n, ok := parseNumber(second); ok {
 		if len(parts) != 2 {
-			return Location{}, fmt.Errorf("unrecognized operand %q", op)
+			return Location{}, fmt.Errorf("unrecognized operand %s", quote(op))
 		}
 		loc.Offset = n
 		return loc, nil
 	}
 	idx, ok := regsARM64()[parts[1]]
 	if !ok || idx.Vector || idx.Canonical == "sp" {
-		return Location{}, fmt.Errorf("bad index register %q in %q", parts[1], op)
+		return Location{}, fmt.Errorf("bad index register %s in %s", quote(parts[1]), quote(op))
 	}
 	loc.Index, loc.Scale = idx, 1
 	if len(parts) == 3 {
@@ -362,7 +460,7 @@ func parseARM64(op string) (Location, error) {
 		shift, ok := strings.CutPrefix(parts[2], "lsl")
 		k, okn := parseNumber(strings.TrimPrefix(strings.TrimSpace(shift), "#"))
 		if !ok || !okn || k < 0 || k > 3 {
-			return Location{}, fmt.Errorf("unsupported index extension %q in %q", parts[2], op)
+			return Location{}, fmt.Errorf("unsupported index extension %s in %s", quote(parts[2]), quote(op))
 		}
 		loc.Scale = 1 << k
 	}

@@ -165,18 +165,46 @@ func TestParseArgsKeepsPositions(t *testing.T) {
 }
 
 func TestParseArgsLimit(t *testing.T) {
-	spec := strings.Repeat("8@%rax ", 13)
-	args := ParseArgs(goelf.EM_X86_64, spec)
-	if len(args) != 13 {
-		t.Fatalf("%d args, want 13", len(args))
+	tests := []struct {
+		spec string
+		raw  string // the Raw of the Arg that stands for the operands beyond MaxArgs
+		msg  string
+	}{
+		{strings.Repeat("8@%rax ", 13), "8@%rax", "13 operands, and an SDT probe has at most 12 arguments: the last one is not decoded"},
+		{strings.Repeat("8@%rax ", 12) + "8@%rbx\t 8@[x0, 8]\n", "8@%rbx\t 8@[x0, 8]", "14 operands, and an SDT probe has at most 12 arguments: the last 2 are not decoded"},
+		{strings.Repeat("8@%rax ", 12) + strings.Repeat("1@%al ", 100), strings.Repeat("1@%al ", 100)[:MaxExtraText] + "...", "112 operands"},
 	}
-	for i, a := range args[:12] {
-		if a.Err != nil {
-			t.Errorf("arg %d: %v", i, a.Err)
+	for _, tt := range tests {
+		args := ParseArgs(goelf.EM_X86_64, tt.spec)
+		if len(args) != MaxArgs+1 {
+			t.Fatalf("%d args, want %d", len(args), MaxArgs+1)
+		}
+		for i, a := range args[:MaxArgs] {
+			if a.Err != nil || a.Index != i || a.Raw != "8@%rax" {
+				t.Errorf("arg %d: %+v", i, a)
+			}
+		}
+		a := args[MaxArgs]
+		if a.Index != MaxArgs || a.Raw != tt.raw || a.Err == nil || !strings.Contains(a.Err.Error(), tt.msg) || a.Loc.Kind != LocInvalid {
+			t.Errorf("beyond the limit: raw %q, err %v; want raw %q and %q", a.Raw, a.Err, tt.raw, tt.msg)
 		}
 	}
-	if a := args[12]; a.Err == nil || !strings.Contains(a.Err.Error(), "beyond the SDT limit") || a.Loc.Kind != LocRegister {
-		t.Errorf("arg 12: err %v, loc %v; want the limit reported and the operand still decoded", a.Err, a.Loc)
+	if args := ParseArgs(goelf.EM_X86_64, strings.Repeat("8@%rax ", 12)); len(args) != 12 || len(args[11].Raw) != 6 || args[11].Err != nil {
+		t.Errorf("12 operands: %+v", args)
+	}
+	// An operand longer than any spec is cut, and its error is short.
+	long := "8@" + strings.Repeat("\x1b", 1<<20)
+	args := ParseArgs(goelf.EM_X86_64, "8@%rax "+long+" -4@%esi")
+	if len(args) != 3 || args[0].Err != nil || args[2].Err != nil || args[2].Raw != "-4@%esi" {
+		t.Fatalf("args around a long operand: %+v", args)
+	}
+	if a := args[1]; a.Raw != long[:MaxExtraText]+"..." || a.Err == nil || !strings.Contains(a.Err.Error(), "no argument spec") || len(a.Err.Error()) > 4*MaxExtraText+100 {
+		t.Errorf("long operand: raw %q, err %.300v", a.Raw, a.Err)
+	}
+	// One just short of the limit is decoded; its error message is cut.
+	sym := strings.Repeat("\x01", maxOperand-2)
+	if a := ParseArgs(goelf.EM_X86_64, "8@"+sym)[0]; len(a.Raw) != maxOperand || a.Err == nil || len(a.Err.Error()) > 8*MaxExtraText+100 {
+		t.Errorf("operand of %d bytes: raw of %d bytes, err %.300v", maxOperand, len(a.Raw), a.Err)
 	}
 }
 
@@ -195,5 +223,18 @@ func TestSplitArgs(t *testing.T) {
 		if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
 			t.Errorf("splitArgs(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// splitArgs returns every operand of s.
+func splitArgs(s string) []string {
+	var out []string
+	for i := 0; ; {
+		start, end := nextOperand(s, i)
+		if start < 0 {
+			return out
+		}
+		out = append(out, s[start:end])
+		i = end
 	}
 }

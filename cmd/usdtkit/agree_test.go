@@ -261,4 +261,3 @@ func goRead(t *testing.T, program string, a contract.Arg) read {
 	}
 	return fromBPF(r, a)
 }
-

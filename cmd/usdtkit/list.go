@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -118,7 +116,7 @@ func runList(ctx context.Context, opts *listOptions) error {
 		}
 		found := false
 		for _, o := range objs {
-			f, err := elf.Open(o.OpenPath())
+			f, err := o.Open()
 			if err != nil {
 				if !errors.Is(err, elf.ErrNotELF) {
 					fmt.Fprintf(opts.IO.ErrOut, "usdtkit: skipping %s: %v\n", o.Path, err)
@@ -245,36 +243,28 @@ func argsSummary(p *elf.Probe) string {
 	return s
 }
 
+// printListJSON writes a JSON array with one compact tracepoint per line:
+// easy to grep as well as to parse. It is written as it is made, a call
+// site at a time, so a file with a million notes costs no more here.
 func printListJSON(streams *IOStreams, files []listed) error {
-	out := []elf.ProbeJSON{}
+	w := bufio.NewWriter(streams.Out)
+	w.WriteString("[")
+	n := 0
 	for _, l := range files {
 		for _, p := range l.probes {
-			out = append(out, p.JSON(l.file.Path, l.obj))
+			if n > 0 {
+				w.WriteString(",")
+			}
+			w.WriteString("\n")
+			n++
+			if err := p.WriteJSON(w, l.file.Path, l.obj); err != nil {
+				return err
+			}
 		}
-	}
-	return writeJSONArray(streams.Out, len(out), func(i int) any { return out[i] })
-}
-
-// writeJSONArray writes a JSON array with one compact element per line:
-// cheap to produce, and easy to grep as well as to parse.
-func writeJSONArray(w io.Writer, n int, elem func(int) any) error {
-	var b bytes.Buffer
-	b.WriteString("[")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n")
-		data, err := json.Marshal(elem(i))
-		if err != nil {
-			return err
-		}
-		b.Write(data)
 	}
 	if n > 0 {
-		b.WriteString("\n")
+		w.WriteString("\n")
 	}
-	b.WriteString("]\n")
-	_, err := w.Write(b.Bytes())
-	return err
+	w.WriteString("]\n")
+	return w.Flush()
 }

@@ -5,13 +5,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/usdtkit/usdtkit/bpf"
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
@@ -202,3 +208,235 @@ func TestListProcess(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// maxWrite is an io.Writer that keeps what it is given and the largest
+// single write.
+type maxWrite struct {
+	bytes.Buffer
+	largest int
+}
+
+func (w *maxWrite) Write(p []byte) (int, error) {
+	w.largest = max(w.largest, len(p))
+	return w.Buffer.Write(p)
+}
+
+func (w *maxWrite) WriteString(s string) (int, error) {
+	w.largest = max(w.largest, len(s))
+	return w.Buffer.WriteString(s)
+}
+
+// list writes its rows and its JSON as it makes them: a tracepoint with
+// many call sites, or many tracepoints, are never held as text whole.
+func TestListWritesAsItGoes(t *testing.T) {
+	const n = 50_000
+	notes := make([]elftest.Note, 2*n)
+	for i := range n {
+		notes[i] = elftest.Note{Provider: "p", Name: "wide", PC: elftest.TextAddr, Args: "8@%rdi -4@%esi"}
+		notes[n+i] = elftest.Note{Provider: "p", Name: "n" + itoa(i), PC: elftest.TextAddr}
+	}
+	img, _ := elftest.Build(elftest.Spec{Notes: notes})
+	path := filepath.Join(t.TempDir(), "many")
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"list", "--json", path}, {"list", "-v", path}} {
+		var out maxWrite
+		var errOut bytes.Buffer
+		if code := run(context.Background(), &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args); code != 0 {
+			t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
+		}
+		if lines := strings.Count(out.String(), "\n"); lines < n+1 {
+			t.Errorf("%s: %d lines", strings.Join(args, " "), lines)
+		}
+		if out.largest > 64<<10 {
+			t.Errorf("%s: %d bytes of output in one write", strings.Join(args, " "), out.largest)
+		}
+	}
+}
+
+// Control characters in a file's strings are escaped in every table cell:
+// they cannot drive the terminal or break the one-row-per-tracepoint form.
+func TestListEscapes(t *testing.T) {
+	img, _ := elftest.Build(elftest.Spec{Notes: []elftest.Note{
+		{Provider: "evil\x1b]0;owned\x07", Name: "a\nb\tc\r", PC: elftest.TextAddr, Args: "8@%rdi"},
+		{Provider: "p", Name: "bad\xff\u202eutf8", PC: elftest.TextAddr, Args: "8@\x1b[2J"},
+	}})
+	path := filepath.Join(t.TempDir(), "evil")
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`evil\x1b]0;owned\a:a\nb\tc\r`, `p:bad\xff\u202eutf8`}
+	for _, terminal := range []bool{false, true} {
+		var out, errOut bytes.Buffer
+		streams := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTerminal: terminal}
+		if code := run(context.Background(), streams, []string{"list", "-v", path}); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		text := out.String()
+		for _, c := range text {
+			if (c < 0x20 && c != '\n' && (terminal || c != '\t')) || c == 0x7f || c == 0x202e || c == utf8.RuneError {
+				t.Errorf("terminal %v: %q reached the output:\n%s", terminal, c, text)
+				break
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("terminal %v: no %s in\n%s", terminal, w, text)
+			}
+		}
+		if !strings.Contains(text, `8@\x1b[2J`) {
+			t.Errorf("terminal %v: the spec is not escaped in\n%s", terminal, text)
+		}
+		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		rows := 4 // two tracepoints, a call site each
+		if terminal {
+			rows++ // the header
+		}
+		if len(lines) != rows {
+			t.Errorf("terminal %v: %d lines, want %d:\n%s", terminal, len(lines), rows, text)
+		}
+		if !terminal {
+			for _, l := range lines {
+				if n := strings.Count(l, "\t"); n != 3 {
+					t.Errorf("row of %d cells: %q", n+1, l)
+				}
+			}
+		}
+	}
+}
+
+// A semaphore counts uprobes, one per call site per tracer: attaching once
+// to the demo's mempool:removed, which has two call sites, shows 2.
+func TestListSemaphoreCountsCallSites(t *testing.T) {
+	bpftest.Require(t)
+	bin, _ := demo(t)
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removed *elf.Probe
+	for i := range f.Probes {
+		if f.Probes[i].ID() == "mempool:removed" {
+			removed = &f.Probes[i]
+		}
+	}
+	if removed == nil || len(removed.CallSites) != 2 || removed.Semaphore == nil {
+		t.Fatalf("the demo's mempool:removed: %+v; want two call sites and a semaphore", removed)
+	}
+	cmd := exec.Command(bin, "--interval-ms", "100")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	pid := itoa(cmd.Process.Pid)
+	values := func() map[string]int {
+		t.Helper()
+		out, stderr, code := runCmd(t, "list", "--json", "-p", pid, "mempool:*")
+		if code != 0 {
+			t.Fatalf("list -p: exit %d: %s", code, stderr)
+		}
+		var tps []elf.ProbeJSON
+		if err := json.Unmarshal([]byte(out), &tps); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, tp := range tps {
+			if tp.Semaphore == nil || tp.Semaphore.Value == nil {
+				t.Fatalf("%s: no semaphore value: %s", tp.Name, out)
+			}
+			m[tp.Name] = int(*tp.Semaphore.Value)
+		}
+		return m
+	}
+	if v := values(); v["removed"] != 0 || v["added"] != 0 {
+		t.Fatalf("semaphores before attaching: %v", v)
+	}
+	sess, err := bpf.Attach(context.Background(), bpf.Options{File: f, Probes: []elf.Probe{*removed}, PID: cmd.Process.Pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if v := values(); v["removed"] != 2 || v["added"] != 0 {
+		t.Errorf("semaphores with one session on mempool:removed: %v; want removed 2 (one per call site), added 0", v)
+	}
+	if out, _, _ := runCmd(t, "list", "-p", pid, "mempool:removed"); !strings.Contains(out, fmt.Sprintf("%#x = 2", removed.Semaphore.Address)) {
+		t.Errorf("list -p: %q; want the semaphore shown as 2", out)
+	}
+	if err := sess.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := values(); v["removed"] != 0 {
+		t.Errorf("semaphores after detaching: %v", v)
+	}
+}
+
+// list -p run by the process's owner, without CAP_SYS_ADMIN, reads the
+// files through /proc/PID/root: when a rebuild renamed another file over
+// the executable, it says so and lists no tracepoint of the other file.
+func TestListProcessReplaced(t *testing.T) {
+	if os.Geteuid() != 0 {
+		elftest.Unavailable(t, "needs root to run a process and usdtkit as nobody")
+	}
+	bin, _ := demo(t)
+	other := elftest.Path(t, "semaphores")
+	dir, err := os.MkdirTemp("", "usdtkit-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	self, _ := os.Executable()
+	usdtkit, minid := filepath.Join(dir, "usdtkit"), filepath.Join(dir, "minid")
+	// install copies a file into place as a build does: by a rename.
+	install := func(from, to string) {
+		t.Helper()
+		data, err := os.ReadFile(from)
+		if err == nil {
+			err = os.WriteFile(to+".new", data, 0o755)
+		}
+		if err == nil {
+			err = os.Rename(to+".new", to)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	install(self, usdtkit)
+	install(bin, minid)
+	nobody := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	proc := exec.Command(minid, "--interval-ms", "100")
+	proc.SysProcAttr = nobody
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer proc.Wait()
+	defer proc.Process.Kill()
+	list := func() (stdout, stderr string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		cmd := exec.Command(usdtkit, "list", "-p", itoa(proc.Process.Pid))
+		cmd.SysProcAttr, cmd.Stdout, cmd.Stderr = nobody, &out, &errOut
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("list -p as nobody: %v: %s", err, errOut.String())
+		}
+		return out.String(), errOut.String()
+	}
+	// map_files is closed to nobody: this goes through /proc/PID/root.
+	out, stderr := list()
+	if !strings.Contains(out, minid+"\tmempool:removed\t2\t") || stderr != "" {
+		t.Fatalf("before the rebuild: stdout\n%s\nstderr %s", out, stderr)
+	}
+	install(other, minid)
+	out, stderr = list()
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, minid) {
+			t.Errorf("listed from the file renamed over the executable: %s", line)
+		}
+	}
+	want := fmt.Sprintf("usdtkit: skipping %s: replaced since process %d started it: %s is now another file", minid, proc.Process.Pid, minid)
+	if !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "CAP_SYS_ADMIN") {
+		t.Errorf("after the rebuild: stderr %q, want it to start %q", stderr, want)
+	}
+}

@@ -280,8 +280,8 @@ func (a *auditor) argCounts(tp *contract.Tracepoint) {
 	}
 	for _, p := range tp.Probes {
 		for _, cs := range p.Probe.CallSites {
-			if len(cs.Args) > most {
-				most, where = len(cs.Args), Finding{File: p.Binary.Path, CallSite: addr(cs.Address)}
+			if n := max(cs.ArgCount, len(cs.Args)); n > most {
+				most, where = n, Finding{File: p.Binary.Path, CallSite: addr(cs.Address)}
 			}
 		}
 	}

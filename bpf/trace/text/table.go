@@ -1,8 +1,12 @@
 package text
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -10,32 +14,79 @@ import (
 )
 
 // Table prints rows as an aligned table on a terminal and as
-// tab-separated lines without a header otherwise.
+// tab-separated lines without a header otherwise. Tab-separated rows are
+// written as they are added, and not kept.
 type Table struct {
 	w        io.Writer
 	terminal bool
 	header   []string
 	rows     [][]string
+	tsv      *bufio.Writer
 }
 
 // NewTable makes a table with the given column names.
 func NewTable(w io.Writer, terminal bool, header ...string) *Table {
-	return &Table{w: w, terminal: terminal, header: header}
+	t := &Table{w: w, terminal: terminal, header: header}
+	if !t.terminal {
+		t.tsv = bufio.NewWriter(t.w)
+	}
+	return t
 }
 
-// Add adds a row.
-func (t *Table) Add(cells ...string) { t.rows = append(t.rows, cells) }
-
-// Render writes the table.
-func (t *Table) Render() error {
-	if !t.terminal {
-		var b strings.Builder
-		for _, r := range t.rows {
-			b.WriteString(strings.Join(r, "\t"))
-			b.WriteByte('\n')
+// Add adds a row. Cells come from files and processes: what is not
+// printable in them (ESC, newline, tab, invalid UTF-8) is escaped as Go
+// quotes it, so no cell can drive the terminal or split a row.
+func (t *Table) Add(cells ...string) {
+	if t.tsv == nil {
+		row := make([]string, len(cells))
+		for i, c := range cells {
+			row[i] = escapeCell(c)
 		}
-		_, err := io.WriteString(t.w, b.String())
-		return err
+		t.rows = append(t.rows, row)
+		return
+	}
+	for i, c := range cells {
+		if i > 0 {
+			t.tsv.WriteByte('\t')
+		}
+		t.tsv.WriteString(escapeCell(c))
+	}
+	t.tsv.WriteByte('\n')
+}
+
+// escapeCell escapes what is not printable in s as strconv.Quote does
+// (\x1b, \n, \t, \u202e, \xff), without the quotes; the rest, quotes and
+// backslashes included, is left as it is.
+func escapeCell(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case strconv.IsPrint(r):
+			b.WriteString(s[i : i+size])
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// Render writes the table, or what is left of the tab-separated rows.
+func (t *Table) Render() error {
+	if t.tsv != nil {
+		return t.tsv.Flush()
 	}
 	tbl := tablewriter.NewTable(t.w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
