@@ -1,7 +1,6 @@
 package bpf
 
 import (
-	"bytes"
 	goelf "debug/elf"
 	"encoding/binary"
 	"errors"
@@ -19,15 +18,7 @@ import (
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
 
-func synthetic(t *testing.T, s elftest.Spec) *elf.File {
-	t.Helper()
-	img, _ := elftest.Build(s)
-	f, err := elf.NewFile(bytes.NewReader(img))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+func synthetic(t *testing.T, s elftest.Spec) *elf.File { return elftest.Open(t, s, elf.NewFile) }
 
 // TestCompileFixtures generates the programs for the elf package's
 // fixtures of every machine, by each file's e_machine, in both kinds.

@@ -1,6 +1,8 @@
 package docs
 
 import (
+	"github.com/usdtkit/usdtkit/elf/elftest"
+
 	"reflect"
 	"strings"
 	"testing"
@@ -22,11 +24,11 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	for _, name := range []string{"irregular", "noargs", "problems"} {
-		ar, err := readArchive("testdata/parse/" + name + ".txtar")
+		ar, err := elftest.ReadArchive("testdata/parse/" + name + ".txtar")
 		if err != nil {
 			f.Fatal(err)
 		}
-		doc, _ := ar.file("doc.md")
+		doc, _ := ar.File("doc.md")
 		f.Add(doc)
 		// without the item that lacks its number, the irregular document
 		// has no problems, so the round trip is checked from the start

@@ -1,12 +1,12 @@
 package docs
 
 import (
+	"github.com/usdtkit/usdtkit/elf/elftest"
+
 	"bytes"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,57 +17,24 @@ var update = flag.Bool("update", false, "rewrite the golden sections of testdata
 // the model, the problems and the document written back with the archive's
 // other sections.
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/parse/*.txtar")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := readArchive(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			input, ok := ar.file("doc.md")
-			if !ok {
-				t.Fatal("no doc.md section")
-			}
-			doc, err := Parse("doc.md", bytes.NewReader(input))
-			if doc == nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			if (err != nil) != (len(doc.Problems) > 0) {
-				t.Fatalf("Parse error %v with %d problems", err, len(doc.Problems))
-			}
-			var se *SyntaxError
-			if err != nil && (!errors.As(err, &se) || se != doc.Problems[0]) {
-				t.Fatalf("errors.As does not find the first problem in %v", err)
-			}
-			got := map[string]string{
-				"model":    dumpDoc(doc),
-				"problems": dumpProblems(doc),
-				"format":   formatDoc(doc),
-			}
-			if *update {
-				for _, name := range []string{"model", "problems", "format"} {
-					ar.set(name, []byte(got[name]))
-				}
-				if err := os.WriteFile(file, ar.format(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for _, name := range []string{"model", "problems", "format"} {
-				want, ok := ar.file(name)
-				if !ok {
-					t.Errorf("no %s section; run go test -update", name)
-					continue
-				}
-				if string(want) != got[name] {
-					t.Errorf("%s differs (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got[name], want)
-				}
-			}
-		})
-	}
+	elftest.Golden(t, "testdata/parse/*.txtar", *update, []string{"model", "problems", "format"}, func(t *testing.T, ar *elftest.Archive) map[string]string {
+		input, ok := ar.File("doc.md")
+		if !ok {
+			t.Fatal("no doc.md section")
+		}
+		doc, err := Parse("doc.md", bytes.NewReader(input))
+		if doc == nil {
+			t.Fatalf("Parse: %v", err)
+		}
+		if (err != nil) != (len(doc.Problems) > 0) {
+			t.Fatalf("Parse error %v with %d problems", err, len(doc.Problems))
+		}
+		var se *SyntaxError
+		if err != nil && (!errors.As(err, &se) || se != doc.Problems[0]) {
+			t.Fatalf("errors.As does not find the first problem in %v", err)
+		}
+		return map[string]string{"model": dumpDoc(doc), "problems": dumpProblems(doc), "format": formatDoc(doc)}
+	})
 }
 
 func dumpDoc(d *Doc) string {

@@ -1,6 +1,8 @@
 package docs
 
 import (
+	"github.com/usdtkit/usdtkit/elf/elftest"
+
 	"errors"
 	"os"
 	"reflect"
@@ -108,11 +110,11 @@ func TestFormatFills(t *testing.T) {
 // the model must not change, and writing it again must give the same text.
 func TestRoundTripDocs(t *testing.T) {
 	for _, file := range []string{"testdata/parse/irregular.txtar", "testdata/parse/noargs.txtar"} {
-		ar, err := readArchive(file)
+		ar, err := elftest.ReadArchive(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		input, _ := ar.file("doc.md")
+		input, _ := ar.File("doc.md")
 		doc, _ := Parse(file, strings.NewReader(string(input)))
 		text := formatDoc(doc)
 		again, err := Parse(file, strings.NewReader(text))

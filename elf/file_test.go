@@ -12,15 +12,7 @@ import (
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
 
-func open(t *testing.T, s elftest.Spec) *elf.File {
-	t.Helper()
-	img, _ := elftest.Build(s)
-	f, err := elf.NewFile(bytes.NewReader(img))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+func open(t *testing.T, s elftest.Spec) *elf.File { return elftest.Open(t, s, elf.NewFile) }
 
 func TestClassesAndByteOrders(t *testing.T) {
 	for _, m := range []goelf.Machine{goelf.EM_X86_64, goelf.EM_386, goelf.EM_AARCH64, goelf.EM_PPC64} {

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
 	"github.com/usdtkit/usdtkit/docs/contract"
 
 	"bytes"
@@ -98,7 +99,7 @@ func TestGoOnDemo(t *testing.T) {
 
 	// Without -p: every process that runs minid, until Ctrl-C.
 	var out2 bytes.Buffer
-	var err2 lockedBuffer
+	var err2 bpftest.Buffer
 	tracer = exec.CommandContext(ctx, bin, minid)
 	tracer.Stdout, tracer.Stderr = &out2, &err2
 	if err := tracer.Start(); err != nil {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -28,62 +27,34 @@ var update = flag.Bool("update", false, "rewrite the generated sections of testd
 // name it, patterns=, space-separated globs, and a line "new" that keeps
 // only the tracepoints the source has and the doc lacks (--new).
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/golden/*.txtar")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := readArchive(file)
+	names := []string{"bpftrace", "bcc", "go", "doc", "test", "warnings"}
+	elftest.Golden(t, "testdata/golden/*.txtar", *update, names, func(t *testing.T, ar *elftest.Archive) map[string]string {
+		m, opts := goldenModel(t, ar)
+		got := map[string]string{}
+		var warnings strings.Builder
+		for _, w := range m.Warnings {
+			warnings.WriteString("join: " + w.String() + "\n")
+		}
+		for _, l := range Langs {
+			out, err := Generate(l, m, opts)
 			if err != nil {
-				t.Fatal(err)
+				got[l.String()] = "error: " + err.Error() + "\n"
+				continue
 			}
-			m, opts := goldenModel(t, ar)
-			got := map[string]string{}
-			var warnings strings.Builder
-			for _, w := range m.Warnings {
-				warnings.WriteString("join: " + w.String() + "\n")
+			got[l.String()] = out.Text
+			for _, w := range out.Warnings {
+				warnings.WriteString(l.String() + ": " + w.String() + "\n")
 			}
-			for _, l := range Langs {
-				out, err := Generate(l, m, opts)
-				if err != nil {
-					got[l.String()] = "error: " + err.Error() + "\n"
-					continue
-				}
-				got[l.String()] = out.Text
-				for _, w := range out.Warnings {
-					warnings.WriteString(l.String() + ": " + w.String() + "\n")
-				}
-			}
-			got["warnings"] = warnings.String()
-			names := []string{"bpftrace", "bcc", "go", "doc", "test", "warnings"}
-			if *update {
-				for _, name := range names {
-					ar.set(name, []byte(got[name]))
-				}
-				if err := os.WriteFile(file, ar.format(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for _, name := range names {
-				want, ok := ar.file(name)
-				if !ok {
-					t.Errorf("no %s section; run go test -update", name)
-					continue
-				}
-				if string(want) != got[name] {
-					t.Errorf("%s differs (go test -update rewrites it)\n%s", name, lineDiff(string(want), got[name]))
-				}
-			}
-		})
-	}
+		}
+		got["warnings"] = warnings.String()
+		return got
+	})
 }
 
-func goldenModel(t *testing.T, ar *archive) (*Model, Options) {
+func goldenModel(t *testing.T, ar *elftest.Archive) (*Model, Options) {
 	t.Helper()
 	var doc *docs.Doc
-	if data, ok := ar.file("doc.md"); ok {
+	if data, ok := ar.File("doc.md"); ok {
 		d, _ := docs.Parse("doc.md", bytes.NewReader(data))
 		if d == nil {
 			t.Fatal("doc.md cannot be read")
@@ -92,7 +63,7 @@ func goldenModel(t *testing.T, ar *archive) (*Model, Options) {
 	}
 	var opts Options
 	var patterns []string
-	if data, ok := ar.file("options"); ok {
+	if data, ok := ar.File("options"); ok {
 		for _, line := range strings.Split(string(data), "\n") {
 			k, v, _ := strings.Cut(line, "=")
 			switch k {
@@ -110,7 +81,7 @@ func goldenModel(t *testing.T, ar *archive) (*Model, Options) {
 		}
 	}
 	var bin *elf.File
-	if data, ok := ar.file("notes"); ok {
+	if data, ok := ar.File("notes"); ok {
 		var spec elftest.Spec
 		for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 			f := strings.Fields(line)
@@ -154,7 +125,7 @@ func goldenModel(t *testing.T, ar *archive) (*Model, Options) {
 		}
 		src.Macros = append(src.Macros, macros...)
 	}
-	if data, ok := ar.file("options"); ok {
+	if data, ok := ar.File("options"); ok {
 		onlyNew = strings.Contains("\n"+string(data)+"\n", "\nnew\n")
 	}
 	m := join(doc, bin, src, patterns...)
@@ -162,22 +133,4 @@ func goldenModel(t *testing.T, ar *archive) (*Model, Options) {
 		m = m.Filter(func(tp *Tracepoint) bool { return tp.Call() != nil && tp.Doc == nil })
 	}
 	return m, opts
-}
-
-// lineDiff shows the first lines where want and got differ.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return "line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl
-		}
-	}
-	return "(same lines)"
 }

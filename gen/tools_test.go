@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/usdtkit/usdtkit/bpf/bpftest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
 
 	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/elf"
@@ -676,7 +677,7 @@ func TestScriptsByPath(t *testing.T) {
 		tracer := exec.CommandContext(ctx, python, script)
 		tracer.Env = append(os.Environ(), kernelHeaderEnv(t)...)
 		var stdout bytes.Buffer
-		var stderr lockedBuffer
+		var stderr bpftest.Buffer
 		tracer.Stdout, tracer.Stderr = &stdout, &stderr
 		if err := tracer.Start(); err != nil {
 			t.Fatal(err)
@@ -704,22 +705,4 @@ func TestScriptsByPath(t *testing.T) {
 		}
 		check(t, "the bcc script", stdout.String(), stderr.String())
 	})
-}
-
-// lockedBuffer is a bytes.Buffer that a process writes while a test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -4,6 +4,7 @@
 package bpftest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -76,4 +77,23 @@ func probe() string {
 		return "no uprobe PMU (/sys/bus/event_source/devices/uprobe): kernel without CONFIG_UPROBE_EVENTS"
 	}
 	return ""
+}
+
+// Buffer is a bytes.Buffer that a traced program or a tracer writes
+// while the test reads it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

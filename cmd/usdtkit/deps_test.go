@@ -26,7 +26,7 @@ type rule struct {
 // (bpf/trace) reads types from it; its outputs import the session.
 var depsPolicy = map[string]rule{
 	"elf":               {},
-	"elf/elftest":       {project: []string{"elf"}},
+	"elf/elftest":       {thirdParty: []string{"github.com/rogpeppe/go-internal"}},
 	"docs":              {},
 	"patches":           {thirdParty: []string{"github.com/aymanbagabas/go-udiff"}},
 	"docs/contract":     {project: []string{"docs", "patches", "elf"}},

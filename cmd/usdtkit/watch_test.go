@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -17,26 +16,8 @@ import (
 	"github.com/usdtkit/usdtkit/elf/elftest"
 )
 
-// syncBuffer is a bytes.Buffer the test reads while the command writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitFor waits until buf holds n matches of re.
-func waitFor(t *testing.T, buf *syncBuffer, re string, n int) {
+func waitFor(t *testing.T, buf *bpftest.Buffer, re string, n int) {
 	t.Helper()
 	rx := regexp.MustCompile(re)
 	deadline := time.Now().Add(15 * time.Second)
@@ -88,9 +69,9 @@ func buildWatchFixture(t *testing.T, dir, name string, flags ...string) string {
 
 // startWatch runs usdtkit watch in-process; stop cancels it, as Ctrl-C
 // does, and checks that it ended cleanly. It is also called when the test ends.
-func startWatch(t *testing.T, args ...string) (stdout, stderr *syncBuffer, stop func()) {
+func startWatch(t *testing.T, args ...string) (stdout, stderr *bpftest.Buffer, stop func()) {
 	t.Helper()
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &bpftest.Buffer{}, &bpftest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	go func() {
