@@ -22,8 +22,12 @@ APT_PACKAGES := gcc g++ make git binutils systemtap-sdt-dev \
 
 all: build
 
+# The binary is static (no cgo: nothing in it needs the C library), so it
+# runs as one copied file on any Linux of its architecture.
+GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath
+
 build:
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(USDTKIT) ./cmd/usdtkit
+	$(GOBUILD) -ldflags "-X main.version=$(VERSION)" -o $(USDTKIT) ./cmd/usdtkit
 
 # deps installs the missing Debian packages and links the kernel headers
 # where bcc looks for them. It does nothing when all is there.

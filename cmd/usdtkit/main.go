@@ -6,16 +6,21 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"golang.org/x/term"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; when
+// it was not, main takes it from what the go command recorded.
 var version = "dev"
 
 func main() {
+	if info, ok := debug.ReadBuildInfo(); ok && version == "dev" {
+		version = buildVersion(info)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	io := &IOStreams{
