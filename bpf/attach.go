@@ -282,7 +282,17 @@ func kernelErr(msg string, err error) error {
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		return fmt.Errorf("%w: %s", ErrUnsupported, msg)
 	}
+	if errors.Is(err, unix.ENOSYS) {
+		return noSyscall("bpf")
+	}
 	return permErr(fmt.Errorf("probe kernel: %w", err))
+}
+
+// noSyscall is the error for a system call the kernel does not have: a
+// kernel built without it or, more likely, an emulator such as qemu-user,
+// which implements neither bpf nor ptrace.
+func noSyscall(name string) error {
+	return fmt.Errorf("%w: no %s system call here (a kernel without it, or an emulator such as qemu-user): run usdtkit on the traced machine's own kernel", ErrUnsupported, name)
 }
 
 // permErr adds ErrPermission to an error that is about permissions.
