@@ -13,10 +13,12 @@ DEMO      := docs/demo
 DEMO_BIN  := $(DEMO)/build/minid
 
 # Debian packages: compilers and sys/sdt.h for the fixtures (32-bit and
-# aarch64 too), the tools usdtkit is compared with, kernel headers for bcc,
-# and real programs with USDT notes that the readelf oracle test reads.
+# aarch64 too), qemu-user to run the arm64 build, the tools usdtkit is
+# compared with, kernel headers for bcc, and real programs with USDT notes
+# that the readelf oracle test reads.
 APT_PACKAGES := gcc g++ make git binutils systemtap-sdt-dev \
 	lib32gcc-12-dev libc6-dev-i386 gcc-12-aarch64-linux-gnu g++-12-aarch64-linux-gnu libc6-dev-arm64-cross \
+	qemu-user-static \
 	bpftrace bpfcc-tools python3-bpfcc linux-headers-amd64 \
 	postgresql-15 openjdk-17-jre-headless libruby3.1 python3.11 libvirt0 php8.2-cli
 
