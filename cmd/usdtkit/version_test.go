@@ -75,7 +75,7 @@ func TestVersionOfCheckoutBuild(t *testing.T) {
 	}
 	git := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=usdtkit", "-c", "user.email=usdtkit@localhost"}, args...)...)
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=usdtkit", "-c", "user.email=usdtkit@localhost", "-c", "commit.gpgsign=false"}, args...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
