@@ -6,24 +6,52 @@ BITCOIND  ?=
 BUILD     ?= .build
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 USDTKIT   := $(BUILD)/usdtkit
+DIST      := $(BUILD)/dist
+DIST_ARCH := amd64 arm64
 FUZZTIME  ?= 1m
 DEMO      := docs/demo
 DEMO_BIN  := $(DEMO)/build/minid
 
 # Debian packages: compilers and sys/sdt.h for the fixtures (32-bit and
-# aarch64 too), the tools usdtkit is compared with, kernel headers for bcc,
-# and real programs with USDT notes that the readelf oracle test reads.
+# aarch64 too), qemu-user to run the arm64 build, the tools usdtkit is
+# compared with, kernel headers for bcc, and real programs with USDT notes
+# that the readelf oracle test reads.
 APT_PACKAGES := gcc g++ make git binutils systemtap-sdt-dev \
 	lib32gcc-12-dev libc6-dev-i386 gcc-12-aarch64-linux-gnu g++-12-aarch64-linux-gnu libc6-dev-arm64-cross \
+	qemu-user-static \
 	bpftrace bpfcc-tools python3-bpfcc linux-headers-amd64 \
 	postgresql-15 openjdk-17-jre-headless libruby3.1 python3.11 libvirt0 php8.2-cli
 
-.PHONY: all build deps demo test bench fuzz clean
+.PHONY: all build dist deps demo test bench fuzz clean
 
 all: build
 
+# The binary is static (no cgo: nothing in it needs the C library), so it
+# runs as one copied file on any Linux of its architecture.
+GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath
+
 build:
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(USDTKIT) ./cmd/usdtkit
+	$(GOBUILD) -ldflags "-X main.version=$(VERSION)" -o $(USDTKIT) ./cmd/usdtkit
+
+# dist: what a release ships, in $(DIST): a static binary for linux/amd64
+# and one for linux/arm64 (without symbol table and DWARF), completions for
+# bash, zsh and fish, a man page per command, and SHA256SUMS of them all
+# (sha256sum -c SHA256SUMS checks them). The man pages are written by a
+# test, so that the library that makes them stays out of the binary.
+dist: build
+	rm -rf $(DIST)
+	mkdir -p $(DIST)/completion/bash $(DIST)/completion/zsh $(DIST)/completion/fish
+	@set -e; for arch in $(DIST_ARCH); do \
+		echo "GOOS=linux GOARCH=$$arch $(GOBUILD) -ldflags \"-s -w -X main.version=$(VERSION)\" -o $(DIST)/usdtkit-linux-$$arch ./cmd/usdtkit"; \
+		GOOS=linux GOARCH=$$arch $(GOBUILD) -ldflags "-s -w -X main.version=$(VERSION)" -o $(DIST)/usdtkit-linux-$$arch ./cmd/usdtkit; \
+	done
+	$(USDTKIT) completion bash > $(DIST)/completion/bash/usdtkit
+	$(USDTKIT) completion zsh > $(DIST)/completion/zsh/_usdtkit
+	$(USDTKIT) completion fish > $(DIST)/completion/fish/usdtkit.fish
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || date +%s) \
+		$(GO) test -count=1 -ldflags "-X main.version=$(VERSION)" -run '^TestManPages$$' ./cmd/usdtkit -args -man $(abspath $(DIST))/man
+	cd $(DIST) && find . -type f ! -name 'SHA256SUMS*' | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS
+	@echo "$(DIST): $$(ls $(DIST) | tr '\n' ' ')"
 
 # deps installs the missing Debian packages and links the kernel headers
 # where bcc looks for them. It does nothing when all is there.

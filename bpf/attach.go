@@ -151,6 +151,9 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", opts.PID)); err != nil {
 			return nil, fmt.Errorf("attach %s: process %d: no such process", path, opts.PID)
 		}
+		if err := checkPIDNamespace("/proc/self/ns/pid"); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", path, err)
+		}
 	}
 	ringSize := opts.RingSize
 	if ringSize == 0 {
@@ -282,7 +285,17 @@ func kernelErr(msg string, err error) error {
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		return fmt.Errorf("%w: %s", ErrUnsupported, msg)
 	}
+	if errors.Is(err, unix.ENOSYS) {
+		return noSyscall("bpf")
+	}
 	return permErr(fmt.Errorf("probe kernel: %w", err))
+}
+
+// noSyscall is the error for a system call the kernel does not have: a
+// kernel built without it or, more likely, an emulator such as qemu-user,
+// which implements neither bpf nor ptrace.
+func noSyscall(name string) error {
+	return fmt.Errorf("%w: no %s system call here (a kernel without it, or an emulator such as qemu-user): run usdtkit on the traced machine's own kernel", ErrUnsupported, name)
 }
 
 // permErr adds ErrPermission to an error that is about permissions.
@@ -319,6 +332,22 @@ func checkCaps() error {
 		return ErrPermission
 	}
 	return nil
+}
+
+// pidNSInit is the inode number of the kernel's initial PID namespace
+// (PROC_PID_INIT_INO in include/linux/proc_ns.h).
+const pidNSInit = 0xeffffffc
+
+// checkPIDNamespace fails when this process, whose PID namespace is at
+// nsPath, is not in the initial one, as in a container of its own: the
+// programs tell processes apart by the ids of the initial namespace, which
+// the process ids it knows are not, so a PID filter would drop every hit.
+func checkPIDNamespace(nsPath string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(nsPath, &st); err != nil || st.Ino == pidNSInit {
+		return nil // no namespaces here, or the initial one
+	}
+	return fmt.Errorf("%w: tracing one process (-p PID, or a command) from a PID namespace of its own, as in a container: the kernel names processes by their host PIDs; run usdtkit in the host's PID namespace (docker run --pid=host)", ErrUnsupported)
 }
 
 func monoToUnix() int64 {

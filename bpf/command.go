@@ -31,7 +31,8 @@ type request struct {
 // with cmd.Wait as usual, after Resume.
 //
 // It holds the child with ptrace (PTRACE_TRACEME), so it fails when this
-// process may not ptrace its children (Yama ptrace_scope 3, seccomp).
+// process may not ptrace its children (Yama ptrace_scope 3, seccomp), and
+// with [ErrUnsupported] where there is no ptrace (qemu-user).
 func StartStopped(cmd *exec.Cmd) (*Stopped, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -46,6 +47,9 @@ func StartStopped(cmd *exec.Cmd) (*Stopped, error) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		if err := cmd.Start(); err != nil {
+			if errors.Is(err, syscall.ENOSYS) {
+				err = noSyscall("ptrace")
+			}
 			started <- err
 			return
 		}

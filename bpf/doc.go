@@ -47,7 +47,10 @@
 // Attach wraps [ErrPermission] ("needs root or CAP_BPF+CAP_PERFMON") when
 // the process may not load BPF programs or create uprobes, and
 // [ErrUnsupported] when the kernel lacks a feature or the file is for
-// another machine. An argument that cannot be read never fails the
+// another machine, where there is no bpf system call at all, as under
+// qemu-user ([StartStopped] too, for ptrace), and for a PID filter set
+// from a PID namespace other than the initial one (a container without
+// the host's), whose process ids the programs cannot see. An argument that cannot be read never fails the
 // session and never reads as zero: its [Value] carries an [*ArgError]
 // whose Err is a [syscall.Errno] for a failed read of user memory (EFAULT
 // for an unmapped address, or for a page not yet faulted in when the

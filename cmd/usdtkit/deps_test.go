@@ -38,7 +38,7 @@ var depsPolicy = map[string]rule{
 	"bpf/trace/text":    {project: []string{"bpf/trace", "bpf"}, thirdParty: []string{"github.com/olekukonko/tablewriter"}},
 	"bpf/trace/jsonl":   {project: []string{"bpf/trace"}},
 	"bpf/trace/follow":  {project: []string{"bpf/trace", "bpf/trace/text", "docs/contract", "elf"}, thirdParty: []string{"github.com/fsnotify/fsnotify"}},
-	"cmd/usdtkit":       {project: []string{"*"}, thirdParty: []string{"github.com/spf13/cobra", "golang.org/x/term"}},
+	"cmd/usdtkit":       {project: []string{"*"}, thirdParty: []string{"github.com/spf13/cobra", "github.com/spf13/pflag", "golang.org/x/term"}},
 	"cmd/usdtkit-bench": {project: []string{"elf"}},
 }
 
