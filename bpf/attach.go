@@ -82,6 +82,13 @@ type Options struct {
 	// they read, so a traced thread never waits for a page-in at a
 	// tracepoint; reads of pages it has not touched yet fail with EFAULT.
 	NoPageFaults bool
+	// Aggregate, when not nil, makes the session count in the kernel
+	// (Snapshot) instead of sending events: Events delivers none.
+	Aggregate *Aggregation
+	// Filter holds, by "provider:name", a predicate a hit must pass to be
+	// sent (in the kernel: the others cost no ring buffer traffic). An
+	// aggregation has its own, in its Tracepoints.
+	Filter map[string]*Pred
 }
 
 // Session is an attached set of tracepoints. Its methods may be called
@@ -105,6 +112,11 @@ type Session struct {
 	failures []atomic.Uint64 // by site id: arguments that could not be read
 	bad      atomic.Uint64   // malformed records
 	draining atomic.Bool     // detached: stop at the next flush
+
+	agg     *Aggregation
+	aggMap  *ebpf.Map
+	scratch *ebpf.Map
+	ncpu    int
 
 	mu        sync.Mutex
 	detached  bool
@@ -166,8 +178,19 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attach %s: %w", path, err)
 	}
+	for _, st := range sites {
+		if err := checkPred(opts.Filter[st.probe.ID()], st); err != nil {
+			return nil, fmt.Errorf("attach %s: tracepoint %s: %w", path, st.probe.ID(), err)
+		}
+	}
+	if opts.Aggregate != nil {
+		if err := opts.Aggregate.check(sites); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", path, err)
+		}
+		ringSize = os.Getpagesize() // no records: the ring buffer stays empty
+	}
 	for _, s := range sites {
-		if s.size > ringSize/4 {
+		if s.size > ringSize/4 && opts.Aggregate == nil {
 			return nil, fmt.Errorf("attach %s: call site %d of %s needs %d bytes per event; make the ring buffer at least %d bytes", path, s.index, s.probe.ID(), s.size, roundPow2(4*s.size))
 		}
 	}
@@ -188,8 +211,9 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 		stop:       make(chan struct{}),
 		readerOK:   make(chan struct{}),
 		failures:   make([]atomic.Uint64, len(sites)),
+		agg:        opts.Aggregate,
 	}
-	if err := s.load(t, path, opts.PID, ringSize, !opts.NoPageFaults); err != nil {
+	if err := s.load(t, path, opts.PID, ringSize, !opts.NoPageFaults, opts.Filter); err != nil {
 		s.release()
 		return nil, fmt.Errorf("attach %s: %w", path, err)
 	}
@@ -227,7 +251,9 @@ func planSites(t *regTable, probes []elf.Probe, reads map[string][]ArgRead) ([]*
 			if err := p.CallSites[j].Err; err != nil {
 				return nil, fmt.Errorf("tracepoint %s: call site %d: %w", p.ID(), j, err)
 			}
-			sites = append(sites, planSite(t, uint32(len(sites)), p, j, rs))
+			st := planSite(t, uint32(len(sites)), p, j, rs)
+			st.tracepoint = i
+			sites = append(sites, st)
 		}
 	}
 	for id := range reads {
@@ -393,7 +419,7 @@ func chunks(t *regTable, sites []*site, cfg progConfig, perSite bool) ([][]*site
 	return outG, outI, nil
 }
 
-func (s *Session) load(t *regTable, path string, pid, ringSize int, fault bool) error {
+func (s *Session) load(t *regTable, path string, pid, ringSize int, fault bool, filter map[string]*Pred) error {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return permErr(fmt.Errorf("raise memlock limit: %w", err))
 	}
@@ -409,13 +435,18 @@ func (s *Session) load(t *regTable, path string, pid, ringSize int, fault bool) 
 	if err != nil {
 		return permErr(fmt.Errorf("create counters: %w", err))
 	}
+	if s.agg != nil {
+		if err := s.aggMaps(); err != nil {
+			return err
+		}
+	}
 	ex, err := link.OpenExecutable(path)
 	if err != nil {
 		return err
 	}
 	// Sleepable programs can fault in the pages they read; kernels
 	// without sleepable uprobes get programs that cannot.
-	cfg := progConfig{PID: pid, Sleepable: fault}
+	cfg := progConfig{PID: pid, Sleepable: fault, agg: s.agg, filter: filter}
 	err = s.loadPrograms(t, ex, cfg)
 	if err != nil && fault && !errors.Is(err, ErrPermission) {
 		s.dropPrograms()
@@ -447,6 +478,14 @@ func (s *Session) loadPrograms(t *regTable, ex *link.Executable, cfg progConfig)
 		}
 		if err := insns.AssociateMap(refCounters, s.counters); err != nil {
 			return err
+		}
+		if s.agg != nil {
+			if err := insns.AssociateMap(refScratch, s.scratch); err != nil {
+				return err
+			}
+			if err := insns.AssociateMap(refAgg, s.aggMap); err != nil {
+				return err
+			}
 		}
 		spec := &ebpf.ProgramSpec{
 			Name:         fmt.Sprintf("usdtkit_%d", i),
@@ -647,13 +686,38 @@ func (s *Session) release() error {
 		errs = append(errs, p.Close())
 	}
 	s.progs = nil
-	for _, m := range []*ebpf.Map{s.ring, s.counters} {
+	for _, m := range []*ebpf.Map{s.ring, s.counters, s.scratch, s.aggMap} {
 		if m != nil {
 			errs = append(errs, m.Close())
 		}
 	}
-	s.ring, s.counters = nil, nil
+	s.ring, s.counters, s.scratch, s.aggMap = nil, nil, nil, nil
 	return errors.Join(errs...)
+}
+
+// aggMaps makes the maps of an aggregating session: the rows, a per-CPU
+// hash allocated as rows come, and the scratch area each hit is read into.
+func (s *Session) aggMaps() error {
+	a := s.agg
+	n, err := ebpf.PossibleCPU()
+	if err != nil {
+		return fmt.Errorf("count CPUs: %w", err)
+	}
+	s.ncpu = n
+	scratch := 0
+	for _, st := range s.sites {
+		scratch = max(scratch, st.scratchSize(a))
+	}
+	s.scratch, err = ebpf.NewMap(&ebpf.MapSpec{Name: "usdtkit_scratch", Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: uint32(scratch), MaxEntries: 1})
+	if err != nil {
+		return permErr(fmt.Errorf("create scratch map: %w", err))
+	}
+	s.aggMap, err = ebpf.NewMap(&ebpf.MapSpec{Name: "usdtkit_agg", Type: ebpf.PerCPUHash, KeySize: uint32(a.keySize()),
+		ValueSize: uint32(a.valueSize()), MaxEntries: uint32(a.MaxKeys), Flags: unix.BPF_F_NO_PREALLOC})
+	if err != nil {
+		return permErr(fmt.Errorf("create aggregation map of %d keys: %w", a.MaxKeys, err))
+	}
+	return nil
 }
 
 // readCounters sums the per-CPU counters: 2*id hits, 2*id+1 lost.
@@ -679,7 +743,8 @@ type Stats struct {
 	// Tracepoints are in the order of Options.Probes.
 	Tracepoints []TracepointStats
 	// Lost is the number of events dropped because the ring buffer was
-	// full; their hits are counted.
+	// full; their hits are counted. An aggregating session counts here
+	// the hits that found no room for their key (dropped keys).
 	Lost uint64
 	// ReadFailures is the number of argument values, strings and buffers
 	// that could not be read, in delivered events.

@@ -36,6 +36,8 @@ const (
 const (
 	refRing     = "ring"
 	refCounters = "counters"
+	refScratch  = "scratch" // aggregation: the per-CPU buffer a hit is read into
+	refAgg      = "agg"     // aggregation: the rows
 )
 
 // Limits that keep every program well below the verifier's: a program
@@ -49,8 +51,9 @@ const (
 // site is one call site as compiled: its id (the BPF cookie), its
 // arguments and the layout of its record.
 type site struct {
-	id    uint32
-	probe *elf.Probe
+	id         uint32
+	tracepoint int // the probe's index in Options.Probes
+	probe      *elf.Probe
 	index int // the call site's index in probe.CallSites
 	cs    *elf.CallSite
 	args  []argPlan
@@ -207,6 +210,12 @@ type progConfig struct {
 	// faults pages in, and retry a string read that hit a page not yet
 	// faulted in. Others cannot fault: such a read fails with EFAULT.
 	Sleepable bool
+	// agg, when not nil, makes the programs aggregate instead of sending
+	// records.
+	agg *Aggregation
+	// filter holds, by tracepoint, the predicate a hit must pass to be
+	// sent.
+	filter map[string]*Pred
 }
 
 // compileProgram generates one program for the sites. With one site it
@@ -244,11 +253,16 @@ func compileProgram(t *regTable, sites []*site, cfg progConfig) (asm.Instruction
 		dispatch(b, sites)
 	}
 	for _, s := range sites {
-		if err := compileSite(b, t, s, cfg); err != nil {
+		compile := compileSite
+		if cfg.agg != nil {
+			compile = compileAggSite
+		}
+		if err := compile(b, t, s, cfg); err != nil {
 			return nil, fmt.Errorf("call site %d of %s: %w", s.index, s.probe.ID(), err)
 		}
 	}
-	// A full ring buffer: count the lost event under key 2*id+1.
+	// A full ring buffer (or a full aggregation map): count the lost
+	// event (or dropped key) under key 2*id+1.
 	b.label("lost")
 	count(b, 1, "lost")
 	b.label(labelExit)
@@ -347,8 +361,27 @@ func compileSite(b *builder, t *regTable, s *site, cfg progConfig) error {
 			return err
 		}
 	}
+	filter := cfg.filter[s.probe.ID()]
 	for i := range s.args {
+		if pl := &s.args[i]; filter != nil && pl.static == nil && pl.read.Kind == ReadString {
+			zero(b, asm.R7, pl.dataOff, pl.dataLen) // compared with the bytes after its end
+		}
 		compileRead(b, s, i, cfg)
+	}
+	if filter != nil {
+		// A hit the filter does not pass is discarded, not sent.
+		pass, drop := fmt.Sprintf("send_%d", s.id), fmt.Sprintf("discard_%d", s.id)
+		if err := compilePred(b, s, filter, pass, drop, fmt.Sprintf("f%d", s.id)); err != nil {
+			return err
+		}
+		b.label(drop)
+		b.emit(
+			asm.Mov.Reg(asm.R1, asm.R7),
+			asm.Mov.Imm(asm.R2, 0),
+			asm.FnRingbufDiscard.Call(),
+			asm.Ja.Label(labelExit),
+		)
+		b.label(pass)
 	}
 	b.emit(
 		asm.Mov.Reg(asm.R1, asm.R7),

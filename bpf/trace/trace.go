@@ -46,6 +46,9 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// RingSize is the ring buffer's size; bpf.DefaultRingSize when 0.
 	RingSize int
+	// Aggregate, when not nil, counts in the kernel (Snapshot) instead of
+	// sending events.
+	Aggregate *Aggregation
 }
 
 // Tracepoint is one attached tracepoint and how its arguments are read.
@@ -142,6 +145,9 @@ type Session struct {
 	cmd    *exec.Cmd
 	done   chan struct{} // closed when the command or the -p process has ended
 	cmdErr error
+
+	agg           *aggPlan
+	droppedBefore uint64 // dropped keys counted in earlier snapshots, with reset
 }
 
 // Start plans the tracepoints, starts the command (stopped), attaches,
@@ -167,6 +173,13 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 			reads[tp.Probe.ID()] = append(reads[tp.Probe.ID()], Read(a.Plan))
 		}
 	}
+	var aggregate *bpf.Aggregation
+	if o.Aggregate != nil {
+		if s.agg, err = o.Aggregate.plan(tps); err != nil {
+			return nil, err
+		}
+		aggregate = s.agg.bpf
+	}
 	pid := o.PID
 	var stopped *bpf.Stopped
 	if len(o.Command) > 0 {
@@ -184,7 +197,7 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 			return nil, err
 		}
 	}
-	sess, err := bpf.Attach(context.Background(), bpf.Options{File: bin.File, Path: path, Probes: probes, PID: pid, Reads: reads, RingSize: o.RingSize})
+	sess, err := bpf.Attach(context.Background(), bpf.Options{File: bin.File, Path: path, Probes: probes, PID: pid, Reads: reads, RingSize: o.RingSize, Aggregate: aggregate})
 	if err != nil {
 		if stopped != nil {
 			stopped.Kill()

@@ -91,3 +91,59 @@ func (w *Writer) Flush() error {
 	w.buf = w.buf[:0]
 	return err
 }
+
+// Snapshot is the JSON form of an aggregation's snapshot (docs/aggregate.md).
+type Snapshot struct {
+	Time        string `json:"time"`
+	Final       bool   `json:"final"`
+	Rows        []Row  `json:"rows"`
+	DroppedKeys uint64 `json:"dropped_keys"`
+	Omitted     int    `json:"omitted_rows"`
+}
+
+// Row is one key's aggregate; Sum, Min, Max, Avg and Buckets are there
+// when asked for.
+type Row struct {
+	Tracepoint string         `json:"tracepoint"`
+	Key        map[string]any `json:"key"`
+	Count      uint64         `json:"count"`
+	Sum        any            `json:"sum,omitempty"`
+	Min        any            `json:"min,omitempty"`
+	Max        any            `json:"max,omitempty"`
+	Avg        *float64       `json:"avg,omitempty"`
+	Buckets    []Bucket       `json:"buckets,omitempty"`
+}
+
+// Bucket is one bucket of a histogram: Low and High are included; null is
+// an open end.
+type Bucket struct {
+	Low   any    `json:"low"`
+	High  any    `json:"high"`
+	Count uint64 `json:"count"`
+}
+
+// NewSnapshot is s's JSON form.
+func NewSnapshot(s *trace.Snapshot) Snapshot {
+	js := Snapshot{Time: s.Time.Format(time.RFC3339Nano), Final: s.Final, Rows: make([]Row, 0, len(s.Rows)), DroppedKeys: s.DroppedKeys, Omitted: s.Omitted}
+	for _, r := range s.Rows {
+		jr := Row{Tracepoint: r.Tracepoint, Key: map[string]any{}, Count: r.Count, Sum: r.Sum, Min: r.Min, Max: r.Max}
+		for i, k := range r.Key {
+			jr.Key[s.By[i]] = k
+		}
+		if r.Min != nil {
+			avg := r.Avg
+			jr.Avg = &avg
+		}
+		for _, b := range r.Buckets {
+			jr.Buckets = append(jr.Buckets, Bucket{Low: b.Low, High: b.High, Count: b.Count})
+		}
+		js.Rows = append(js.Rows, jr)
+	}
+	return js
+}
+
+// AppendSnapshot appends s as one line of JSON to b.
+func AppendSnapshot(b []byte, s *trace.Snapshot) []byte {
+	data, _ := json.Marshal(NewSnapshot(s))
+	return append(append(b, data...), '\n')
+}
