@@ -54,11 +54,11 @@ type site struct {
 	id         uint32
 	tracepoint int // the probe's index in Options.Probes
 	probe      *elf.Probe
-	index int // the call site's index in probe.CallSites
-	cs    *elf.CallSite
-	args  []argPlan
-	size  int  // record size in bytes
-	bias  bool // some operand needs the load bias
+	index      int // the call site's index in probe.CallSites
+	cs         *elf.CallSite
+	args       []argPlan
+	size       int  // record size in bytes
+	bias       bool // some operand needs the load bias
 }
 
 // argPlan is how one argument is read.
