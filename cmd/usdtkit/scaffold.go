@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aymanbagabas/go-udiff"
@@ -82,7 +83,7 @@ out of range, missing file, bad CONTEXT:EVENT).`,
 	return cmd
 }
 
-var argLeftRe = regexp.MustCompile(`^(.*?)\s*\b([A-Za-z_][A-Za-z0-9_]*)\s*$`)
+var argLeftRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*?)\s*\b([A-Za-z_][A-Za-z0-9_]*)\s*$`) })
 
 // parseScaffoldArg reads "TYPE NAME = EXPR".
 func parseScaffoldArg(s string) (patches.NewArg, docs.Type, error) {
@@ -91,7 +92,7 @@ func parseScaffoldArg(s string) (patches.NewArg, docs.Type, error) {
 	if !ok || expr == "" {
 		return patches.NewArg{}, docs.Type{}, fmt.Errorf("--arg %q: want 'TYPE NAME = EXPR'", s)
 	}
-	m := argLeftRe.FindStringSubmatch(strings.TrimSpace(left))
+	m := argLeftRe().FindStringSubmatch(strings.TrimSpace(left))
 	if m == nil || strings.TrimSpace(m[1]) == "" {
 		return patches.NewArg{}, docs.Type{}, fmt.Errorf("--arg %q: want 'TYPE NAME = EXPR'", s)
 	}
@@ -313,7 +314,7 @@ func existingTracepoint(root, file, id string) string {
 	return ""
 }
 
-var hunkRe = regexp.MustCompile(`^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@`)
+var hunkRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@`) })
 
 // unifiedDiff is udiff.Unified with each hunk's start in the new file
 // computed from its start in the old one and the hunks before it: the
@@ -323,7 +324,7 @@ func unifiedDiff(oldName, newName, old, new string) string {
 	lines := strings.SplitAfter(udiff.Unified(oldName, newName, old, new), "\n")
 	shift := 0
 	for i, l := range lines {
-		m := hunkRe.FindStringSubmatch(l)
+		m := hunkRe().FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}

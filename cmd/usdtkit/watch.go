@@ -476,10 +476,10 @@ func (w *watcher) audit() {
 // findingKey identifies a finding across runs: not by line or call site
 // address, which move with unrelated edits and every rebuild.
 func findingKey(f audit.Finding) string {
-	return strings.Join([]string{f.Tracepoint, string(f.Kind), f.Severity.String(), hexAddress.ReplaceAllString(f.Message, "0x")}, "\x00")
+	return strings.Join([]string{f.Tracepoint, string(f.Kind), f.Severity.String(), hexAddress().ReplaceAllString(f.Message, "0x")}, "\x00")
 }
 
-var hexAddress = regexp.MustCompile(`0x[0-9a-fA-F]+`)
+var hexAddress = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`0x[0-9a-fA-F]+`) })
 
 func findingLine(f audit.Finding) string {
 	tp := f.Tracepoint
