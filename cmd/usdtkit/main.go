@@ -30,7 +30,7 @@ func main() {
 // run executes one command line and returns the process exit code. It is the
 // one place that maps errors to exit codes and prints them.
 func run(ctx context.Context, io *IOStreams, args []string) int {
-	root := newRootCmd(io)
+	root := newRootCmd(io, args)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -4,7 +4,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newRootCmd(io *IOStreams) *cobra.Command {
+// newRootCmd builds the command tree for the command line args.
+func newRootCmd(io *IOStreams, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "usdtkit",
 		Short: "List, audit, generate and trace USDT tracepoints",
@@ -25,12 +26,37 @@ with Bitcoin Core's bitcoind as the first-class target:
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
 	root.SetIn(io.In)
-	root.AddCommand(newListCmd(io, nil))
-	root.AddCommand(newAuditCmd(io, nil))
-	root.AddCommand(newGenCmd(io, nil))
-	root.AddCommand(newAttachCmd(io, nil))
-	root.AddCommand(newVerifyCmd(io, nil))
-	root.AddCommand(newWatchCmd(io, nil))
-	root.AddCommand(newScaffoldCmd(io, nil))
+	// A command line that starts with a subcommand's name runs that
+	// subcommand: only it is built, as the flag sets of the others cost
+	// more than reading a binary's notes. Anything else (help, completion,
+	// a flag, a misspelt name) gets them all.
+	var name string
+	if len(args) > 0 {
+		name = args[0]
+	}
+	for _, c := range subcommands {
+		if c.name == name {
+			root.AddCommand(c.new(io))
+			return root
+		}
+	}
+	for _, c := range subcommands {
+		root.AddCommand(c.new(io))
+	}
 	return root
+}
+
+// subcommands are the root's commands, in the order help lists them; name
+// is each one's cobra Use name.
+var subcommands = []struct {
+	name string
+	new  func(*IOStreams) *cobra.Command
+}{
+	{"list", func(io *IOStreams) *cobra.Command { return newListCmd(io, nil) }},
+	{"audit", func(io *IOStreams) *cobra.Command { return newAuditCmd(io, nil) }},
+	{"gen", func(io *IOStreams) *cobra.Command { return newGenCmd(io, nil) }},
+	{"attach", func(io *IOStreams) *cobra.Command { return newAttachCmd(io, nil) }},
+	{"verify", func(io *IOStreams) *cobra.Command { return newVerifyCmd(io, nil) }},
+	{"watch", func(io *IOStreams) *cobra.Command { return newWatchCmd(io, nil) }},
+	{"scaffold", func(io *IOStreams) *cobra.Command { return newScaffoldCmd(io, nil) }},
 }
