@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -320,6 +318,12 @@ func errText(err error) *string {
 }
 
 func printListJSON(streams *IOStreams, files []listed) error {
+	out := listJSON(files)
+	return writeJSONArray(streams.Out, len(out), func(b []byte, i int) []byte { return out[i].appendJSON(b) })
+}
+
+// listJSON is the --json output of the listed files' matched tracepoints.
+func listJSON(files []listed) []jsonTracepoint {
 	out := []jsonTracepoint{}
 	for _, l := range files {
 		for _, p := range l.probes {
@@ -356,30 +360,27 @@ func printListJSON(streams *IOStreams, files []listed) error {
 			out = append(out, jt)
 		}
 	}
-	return writeJSONArray(streams.Out, len(out), func(i int) any { return out[i] })
+	return out
 }
 
-// writeJSONArray writes a JSON array with one compact element per line:
-// cheap to produce, and easy to grep as well as to parse.
-func writeJSONArray(w io.Writer, n int, elem func(int) any) error {
-	var b bytes.Buffer
-	b.WriteString("[")
+// writeJSONArray writes a JSON array with one compact element per line,
+// each appended by elem: cheap to produce, and easy to grep as well as to
+// parse.
+func writeJSONArray(w io.Writer, n int, elem func(b []byte, i int) []byte) error {
+	b := make([]byte, 0, 4<<10)
+	b = append(b, '[')
 	for i := 0; i < n; i++ {
 		if i > 0 {
-			b.WriteString(",")
+			b = append(b, ',')
 		}
-		b.WriteString("\n")
-		data, err := json.Marshal(elem(i))
-		if err != nil {
-			return err
-		}
-		b.Write(data)
+		b = append(b, '\n')
+		b = elem(b, i)
 	}
 	if n > 0 {
-		b.WriteString("\n")
+		b = append(b, '\n')
 	}
-	b.WriteString("]\n")
-	_, err := w.Write(b.Bytes())
+	b = append(b, "]\n"...)
+	_, err := w.Write(b)
 	return err
 }
 
