@@ -365,9 +365,10 @@ func listJSON(files []listed) []jsonTracepoint {
 
 // writeJSONArray writes a JSON array with one compact element per line,
 // each appended by elem: cheap to produce, and easy to grep as well as to
-// parse.
+// parse. It writes in chunks of about jsonChunk bytes through one buffer,
+// which a large output does not grow.
 func writeJSONArray(w io.Writer, n int, elem func(b []byte, i int) []byte) error {
-	b := make([]byte, 0, 4<<10)
+	b := make([]byte, 0, jsonChunk+jsonChunk/2)
 	b = append(b, '[')
 	for i := 0; i < n; i++ {
 		if i > 0 {
@@ -375,6 +376,12 @@ func writeJSONArray(w io.Writer, n int, elem func(b []byte, i int) []byte) error
 		}
 		b = append(b, '\n')
 		b = elem(b, i)
+		if len(b) >= jsonChunk {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
 	}
 	if n > 0 {
 		b = append(b, '\n')
@@ -383,6 +390,8 @@ func writeJSONArray(w io.Writer, n int, elem func(b []byte, i int) []byte) error
 	_, err := w.Write(b)
 	return err
 }
+
+const jsonChunk = 16 << 10
 
 func toJSONArg(a elf.Arg) jsonArg {
 	ja := jsonArg{Index: a.Index, Raw: a.Raw, Type: a.Type(), Size: a.Size, Signed: a.Signed, Float: a.Float, Error: errText(a.Err)}

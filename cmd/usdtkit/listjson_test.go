@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/usdtkit/usdtkit/elf"
@@ -154,3 +156,64 @@ func FuzzAppendJSONString(f *testing.F) {
 	})
 }
 
+
+type recordingWriter struct {
+	data   []byte
+	writes []int
+}
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	w.data = append(w.data, p...)
+	w.writes = append(w.writes, len(p))
+	return len(p), nil
+}
+
+// TestWriteJSONArrayChunks checks that a large array is written in chunks
+// of bounded size and reads back whole.
+func TestWriteJSONArrayChunks(t *testing.T) {
+	const n, size = 1000, 100
+	elem := func(b []byte, i int) []byte {
+		return appendJSONString(b, strings.Repeat(string(rune('a'+i%26)), size))
+	}
+	var w recordingWriter
+	if err := writeJSONArray(&w, n, elem); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := json.Unmarshal(w.data, &got); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	if len(got) != n || got[n-1] != strings.Repeat(string(rune('a'+(n-1)%26)), size) {
+		t.Fatalf("read back %d elements, want %d", len(got), n)
+	}
+	if len(w.writes) < n*size/jsonChunk {
+		t.Errorf("%d writes for %d bytes: want chunks of about %d", len(w.writes), len(w.data), jsonChunk)
+	}
+	for _, l := range w.writes {
+		if l > jsonChunk+size+8 {
+			t.Errorf("a write of %d bytes, more than a chunk of %d and an element", l, jsonChunk)
+		}
+	}
+	for _, c := range []struct {
+		n    int
+		want string
+	}{{0, "[]\n"}, {1, "[\n\"" + strings.Repeat("a", size) + "\"\n]\n"}} {
+		var w recordingWriter
+		if err := writeJSONArray(&w, c.n, elem); err != nil || string(w.data) != c.want {
+			t.Errorf("%d elements: %q, %v; want %q", c.n, w.data, err, c.want)
+		}
+	}
+}
+
+func TestWriteJSONArrayError(t *testing.T) {
+	err := writeJSONArray(failingWriter{}, 1000, func(b []byte, i int) []byte { return append(b, strings.Repeat("1", 100)...) })
+	if !errors.Is(err, errWrite) {
+		t.Errorf("writeJSONArray = %v, want the writer's error", err)
+	}
+}
+
+var errWrite = errors.New("disk full")
+
+type failingWriter struct{}
+
+func (failingWriter) Write(p []byte) (int, error) { return 0, errWrite }
