@@ -156,7 +156,6 @@ func FuzzAppendJSONString(f *testing.F) {
 	})
 }
 
-
 type recordingWriter struct {
 	data   []byte
 	writes []int
