@@ -91,7 +91,7 @@ test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
-bench: deps build
+bench: deps build $(DEMO_BIN)
 	$(GO) run ./cmd/usdtkit-bench -usdtkit $(USDTKIT) $(if $(BITCOIND),-bitcoind $(BITCOIND))
 
 fuzz:
