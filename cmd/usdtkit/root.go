@@ -28,8 +28,9 @@ with Bitcoin Core's bitcoind as the first-class target:
 	root.SetIn(io.In)
 	// A command line that starts with a subcommand's name runs that
 	// subcommand: only it is built, as the flag sets of the others cost
-	// more than reading a binary's notes. Anything else (help, completion,
-	// a flag, a misspelt name) gets them all.
+	// more than reading a binary's notes, and so is not cobra's completion
+	// command, which cannot be the one that runs. Anything else (help,
+	// completion, a flag, a misspelt name) gets them all.
 	var name string
 	if len(args) > 0 {
 		name = args[0]
@@ -37,6 +38,7 @@ with Bitcoin Core's bitcoind as the first-class target:
 	for _, c := range subcommands {
 		if c.name == name {
 			root.AddCommand(c.new(io))
+			root.CompletionOptions.DisableDefaultCmd = true
 			return root
 		}
 	}

@@ -44,8 +44,9 @@ func TestRootBuildsNamedSubcommand(t *testing.T) {
 		{[]string{"lst"}, all},
 		{[]string{"x", "list"}, all},
 	} {
+		root := newRootCmd(s, c.args)
 		var got []string
-		for _, sub := range newRootCmd(s, c.args).Commands() {
+		for _, sub := range root.Commands() {
 			got = append(got, sub.Name())
 		}
 		slices.Sort(got)
@@ -53,11 +54,15 @@ func TestRootBuildsNamedSubcommand(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%q builds %v, want %v", c.args, got, want)
 		}
+		if one := len(c.want) == 1; root.CompletionOptions.DisableDefaultCmd != one {
+			t.Errorf("%q: completion command disabled %v, want %v", c.args, root.CompletionOptions.DisableDefaultCmd, one)
+		}
 	}
 }
 
 // TestRootHelpAndSuggestions checks what needs every subcommand: the
-// root's help lists them all, and a misspelt one is suggested.
+// root's help lists them all, a misspelt one is suggested, and shell
+// completion works.
 func TestRootHelpAndSuggestions(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"help"}} {
 		out, errOut, code := runCmd(t, args...)
@@ -77,5 +82,13 @@ func TestRootHelpAndSuggestions(t *testing.T) {
 	out, errOut, code := runCmd(t, "list", "--help")
 	if code != 0 || !strings.Contains(out, "usdtkit list") {
 		t.Errorf("usdtkit list --help: exit %d, %q %q", code, out, errOut)
+	}
+	out, errOut, code = runCmd(t, "completion", "bash")
+	if code != 0 || !strings.Contains(out, "bash completion") {
+		t.Errorf("usdtkit completion bash: exit %d, %.100q %q", code, out, errOut)
+	}
+	out, errOut, code = runCmd(t, "__complete", "li")
+	if code != 0 || !strings.Contains(out, "list") {
+		t.Errorf("usdtkit __complete li: exit %d, %q %q", code, out, errOut)
 	}
 }
