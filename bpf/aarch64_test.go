@@ -147,7 +147,7 @@ func TestRegisterTablesMatchKernel(t *testing.T) {
 	// i386 processes run on an x86-64 kernel, which gives their registers
 	// in its own struct pt_regs.
 	k := kernelLayout(t, goelf.EM_X86_64)
-	for name, off := range regsI386.off {
+	for name, off := range regsI386().off {
 		if want := k.off["r"+name[1:]]; int(off) != want {
 			t.Errorf("i386 %s: offset %d, the kernel's r%s at %d", name, off, name[1:], want)
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
-	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
 	"github.com/usdtkit/usdtkit/elf"
@@ -198,6 +197,7 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 	if err := checkCaps(); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", path, err)
 	}
+	memlockCharged() // before any other BPF system call; load acts on it
 	mode, err := pickMode(opts.Mode)
 	if err != nil {
 		return nil, fmt.Errorf("attach %s: %w", path, err)
@@ -420,7 +420,7 @@ func chunks(t *regTable, sites []*site, cfg progConfig, perSite bool) ([][]*site
 }
 
 func (s *Session) load(t *regTable, path string, pid, ringSize int, fault bool, filter map[string]*Pred) error {
-	if err := rlimit.RemoveMemlock(); err != nil {
+	if err := removeMemlock(); err != nil {
 		return permErr(fmt.Errorf("raise memlock limit: %w", err))
 	}
 	var err error

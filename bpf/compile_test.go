@@ -154,7 +154,7 @@ func TestReads(t *testing.T) {
 	if got[1].MaxLen != DefaultStringLen || got[2].MaxLen != DefaultBytesCap {
 		t.Errorf("defaults: %v", got)
 	}
-	_, err := planSites(regsX8664, []elf.Probe{*p}, map[string][]ArgRead{"net:other": nil})
+	_, err := planSites(regsX8664(), []elf.Probe{*p}, map[string][]ArgRead{"net:other": nil})
 	if err == nil || !strings.Contains(err.Error(), "net:other") {
 		t.Errorf("reads for a tracepoint not attached: %v", err)
 	}
@@ -192,7 +192,7 @@ func TestDecode(t *testing.T) {
 		{},
 		{Kind: ReadBytes, MaxLen: 2},
 	}}
-	sites, err := planSites(regsX8664, []elf.Probe{*p}, reads)
+	sites, err := planSites(regsX8664(), []elf.Probe{*p}, reads)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,11 +286,11 @@ func TestChunks(t *testing.T) {
 	for _, p := range f.Probes {
 		reads[p.ID()] = manyReads
 	}
-	sites, err := planSites(regsX8664, f.Probes, reads)
+	sites, err := planSites(regsX8664(), f.Probes, reads)
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups, code, err := chunks(regsX8664, sites, progConfig{Sleepable: true}, false)
+	groups, code, err := chunks(regsX8664(), sites, progConfig{Sleepable: true}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestVerifierWorstCase(t *testing.T) {
 	for _, p := range f.Probes {
 		reads[p.ID()] = manyReads
 	}
-	sites, err := planSites(regsX8664, f.Probes, reads)
+	sites, err := planSites(regsX8664(), f.Probes, reads)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestVerifierWorstCase(t *testing.T) {
 	}
 	defer counters.Close()
 	for _, sleepable := range []bool{false, true} {
-		groups, code, err := chunks(regsX8664, sites, progConfig{Sleepable: sleepable, PID: 1}, false)
+		groups, code, err := chunks(regsX8664(), sites, progConfig{Sleepable: sleepable, PID: 1}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	goelf "debug/elf"
 	"fmt"
 	"runtime"
+	"sync"
 )
 
 // regTable maps a canonical register name (elf.Register.Canonical) to its
@@ -25,10 +26,12 @@ var x8664Order = []string{
 	"rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss",
 }
 
+// The tables are built on first use: a command that loads no BPF never
+// builds them.
 var (
-	regsX8664   = x8664Table()
-	regsI386    = i386Table()
-	regsAArch64 = aarch64Table()
+	regsX8664   = sync.OnceValue(x8664Table)
+	regsI386    = sync.OnceValue(i386Table)
+	regsAArch64 = sync.OnceValue(aarch64Table)
 )
 
 func x8664Table() *regTable {
@@ -67,11 +70,11 @@ func aarch64Table() *regTable {
 func tableFor(m goelf.Machine) (*regTable, error) {
 	switch m {
 	case goelf.EM_X86_64:
-		return regsX8664, nil
+		return regsX8664(), nil
 	case goelf.EM_386:
-		return regsI386, nil
+		return regsI386(), nil
 	case goelf.EM_AARCH64:
-		return regsAArch64, nil
+		return regsAArch64(), nil
 	}
 	return nil, fmt.Errorf("%w: tracing %v files is not supported (x86-64, i386 and aarch64 are)", ErrUnsupported, m)
 }

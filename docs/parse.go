@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -463,15 +462,16 @@ func (p *parser) text(start, end int) string {
 	return b.String()
 }
 
+// Compiled on first use, like every regular expression of the package.
 var (
-	argsHeaderRe = regexp.MustCompile(`(?i)^(?:\*\*|__)?arguments(?:\s+passed)?(?:\*\*|__)?\s*:(?:\*\*|__)?\s*(.*)$`)
-	noArgsRe     = regexp.MustCompile(`(?i)^(?:none|no arguments|-)\.?$`)
-	numItemRe    = regexp.MustCompile(`^(\d{1,9})[.)](?:[ \t]+(.*))?$`)
-	noNumItemRe  = regexp.MustCompile(`^[.)][ \t]+(.*)$`)
-	bulletItemRe = regexp.MustCompile(`^[-*+](?:[ \t]+(.*))?$`)
+	argsHeaderRe = lazyRegexp(`(?i)^(?:\*\*|__)?arguments(?:\s+passed)?(?:\*\*|__)?\s*:(?:\*\*|__)?\s*(.*)$`)
+	noArgsRe     = lazyRegexp(`(?i)^(?:none|no arguments|-)\.?$`)
+	numItemRe    = lazyRegexp(`^(\d{1,9})[.)](?:[ \t]+(.*))?$`)
+	noNumItemRe  = lazyRegexp(`^[.)][ \t]+(.*)$`)
+	bulletItemRe = lazyRegexp(`^[-*+](?:[ \t]+(.*))?$`)
 	// a definition ("[^note]: ...", "[link]: url") ends a list instead of
 	// continuing its last item
-	definitionRe = regexp.MustCompile(`^\[[^\]]+\]:`)
+	definitionRe = lazyRegexp(`^\[[^\]]+\]:`)
 )
 
 type listItem struct {
@@ -486,7 +486,7 @@ type listItem struct {
 func (p *parser) entry(tp *Tracepoint, start, end int) {
 	argsAt := -1
 	for k := start; k < end; k++ {
-		if l := p.lines[k]; l.kind == lText && l.indent <= 3 && argsHeaderRe.MatchString(l.text) {
+		if l := p.lines[k]; l.kind == lText && l.indent <= 3 && argsHeaderRe().MatchString(l.text) {
 			argsAt = k
 			break
 		}
@@ -494,7 +494,7 @@ func (p *parser) entry(tp *Tracepoint, start, end int) {
 	if argsAt < 0 {
 		tp.Description = p.text(start, end)
 		for k := start; k < end; k++ {
-			if l := p.lines[k]; l.kind == lText && l.indent <= 3 && numItemRe.MatchString(l.text) && strings.Contains(l.text, " as `") {
+			if l := p.lines[k]; l.kind == lText && l.indent <= 3 && numItemRe().MatchString(l.text) && strings.Contains(l.text, " as `") {
 				p.problem(k+1, "tracepoint %s has a numbered list without \"Arguments passed:\" above it; it is read as having no arguments", tp.ID())
 				break
 			}
@@ -503,11 +503,11 @@ func (p *parser) entry(tp *Tracepoint, start, end int) {
 	}
 	tp.Description = p.text(start, argsAt)
 	tp.ArgsLine = argsAt + 1
-	rest := strings.TrimSpace(argsHeaderRe.FindStringSubmatch(p.lines[argsAt].text)[1])
+	rest := strings.TrimSpace(argsHeaderRe().FindStringSubmatch(p.lines[argsAt].text)[1])
 	explicitNone := false
 	switch {
 	case rest == "":
-	case noArgsRe.MatchString(rest):
+	case noArgsRe().MatchString(rest):
 		explicitNone = true
 	default:
 		p.problem(argsAt+1, "unexpected text %q after \"Arguments passed:\"; the list goes on the lines below", rest)
@@ -531,7 +531,7 @@ func (p *parser) entry(tp *Tracepoint, start, end int) {
 		}
 		if len(items) > 0 {
 			cur := items[len(items)-1]
-			if l.indent > 0 || (!blank && l.kind == lText && !definitionRe.MatchString(l.text)) {
+			if l.indent > 0 || (!blank && l.kind == lText && !definitionRe().MatchString(l.text)) {
 				cur.parts = append(cur.parts, strings.TrimSpace(l.raw))
 				cur.end = k + 1
 				blank = false
@@ -545,7 +545,7 @@ func (p *parser) entry(tp *Tracepoint, start, end int) {
 	}
 	tp.Notes = p.text(k, end)
 	for j := k; j < end; j++ {
-		if l := p.lines[j]; l.kind == lText && l.indent <= 3 && argsHeaderRe.MatchString(l.text) {
+		if l := p.lines[j]; l.kind == lText && l.indent <= 3 && argsHeaderRe().MatchString(l.text) {
 			p.problem(j+1, "second \"Arguments passed:\" in tracepoint %s; only the list at line %d is read", tp.ID(), tp.ArgsLine)
 			break
 		}
@@ -562,17 +562,17 @@ func (p *parser) entry(tp *Tracepoint, start, end int) {
 }
 
 func newListItem(s string) *listItem {
-	if m := numItemRe.FindStringSubmatch(s); m != nil {
+	if m := numItemRe().FindStringSubmatch(s); m != nil {
 		n, err := strconv.Atoi(m[1])
 		if err != nil {
 			n = -1
 		}
 		return &listItem{num: n, numbered: true, parts: []string{strings.TrimSpace(m[2])}}
 	}
-	if m := noNumItemRe.FindStringSubmatch(s); m != nil {
+	if m := noNumItemRe().FindStringSubmatch(s); m != nil {
 		return &listItem{missingNum: true, parts: []string{strings.TrimSpace(m[1])}}
 	}
-	if m := bulletItemRe.FindStringSubmatch(s); m != nil {
+	if m := bulletItemRe().FindStringSubmatch(s); m != nil {
 		return &listItem{parts: []string{strings.TrimSpace(m[1])}}
 	}
 	return nil
@@ -684,7 +684,7 @@ type argSplit struct {
 	backticked           bool
 }
 
-var bareAsRe = regexp.MustCompile(`(?i)(?:^|[ \t(])as[ \t]+(?:an?[ \t]+)?`)
+var bareAsRe = lazyRegexp(`(?i)(?:^|[ \t(])as[ \t]+(?:an?[ \t]+)?`)
 
 // splitArg finds the type in an item's text. The type is the first code
 // span after "as" whose text is a known type; failing that, the first code
@@ -731,7 +731,7 @@ func splitArg(text string) (sp argSplit, ok bool) {
 		}
 	}
 	// No backticks: try the longest run of up to six words after "as".
-	for _, m := range bareAsRe.FindAllStringIndex(text, -1) {
+	for _, m := range bareAsRe().FindAllStringIndex(text, -1) {
 		after := text[m[1]:]
 		words := strings.Fields(after)
 		if len(words) > 6 {

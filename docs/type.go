@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Kind is the class of a documented argument type.
@@ -171,29 +172,42 @@ func (t Type) Spec(ptrSize int) (s Spec, ok bool) {
 // number is reported rather than believed.
 const maxDocLen = 1 << 24
 
+// The regular expressions and the table of scalar spellings are built on
+// first use: a command that reads no tracing doc never builds them.
 var (
 	// "max. length 20 characters", "maximum length of 20 chars",
 	// "max length 20", "at most 20 characters", "(64 characters)".
-	maxLenRes = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)\bmax(?:\.|imum)?\s+length\s+(?:of\s+|is\s+)?(\d+)`),
-		regexp.MustCompile(`(?i)\bat\s+most\s+(\d+)\s+(?:characters|chars|bytes)\b`),
-		regexp.MustCompile(`(?i)\(\s*(\d+)\s+(?:characters|chars)\s*\)`),
-	}
+	maxLenRes = sync.OnceValue(func() []*regexp.Regexp {
+		return []*regexp.Regexp{
+			regexp.MustCompile(`(?i)\bmax(?:\.|imum)?\s+length\s+(?:of\s+|is\s+)?(\d+)`),
+			regexp.MustCompile(`(?i)\bat\s+most\s+(\d+)\s+(?:characters|chars|bytes)\b`),
+			regexp.MustCompile(`(?i)\(\s*(\d+)\s+(?:characters|chars)\s*\)`),
+		}
+	})
 	// "i.e. 32 bytes in little-endian", "32-byte hash".
-	byteLenRe = regexp.MustCompile(`(?i)\b(\d+)[- ]bytes?\b`)
+	byteLenRes = sync.OnceValue(func() []*regexp.Regexp {
+		return []*regexp.Regexp{regexp.MustCompile(`(?i)\b(\d+)[- ]bytes?\b`)}
+	})
 	// "pointer to 32 bytes", "pointer to 32 unsigned chars".
-	fixedPtrRe = regexp.MustCompile(`^pointer to (\d+) (?:bytes|unsigned chars?)$`)
-	cIdentRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*$`)
+	fixedPtrRe = lazyRegexp(`^pointer to (\d+) (?:bytes|unsigned chars?)$`)
+	cIdentRe   = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+	// scalarTypes maps normalized (lower case, single-spaced) phrases of
+	// scalars to their type.
+	scalarTypes = sync.OnceValue(scalarTable)
 )
 
-// scalarTypes maps normalized (lower case, single-spaced) phrases of
-// scalars to their type.
-var scalarTypes = map[string]Type{}
+// lazyRegexp returns a function that compiles pattern on its first call and
+// returns the same *regexp.Regexp on every call.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
 
-func init() {
+func scalarTable() map[string]Type {
+	m := make(map[string]Type, 80)
 	add := func(t Type, names ...string) {
 		for _, n := range names {
-			scalarTypes[n] = t
+			m[n] = t
 		}
 	}
 	add(Type{Kind: Int, Size: 1}, "int8", "int8_t", "signed char", "i8")
@@ -214,6 +228,7 @@ func init() {
 	add(Type{Kind: Bytes}, "pointer to unsigned chars", "pointer to unsigned char", "pointer to bytes",
 		"pointer to uint8", "pointer to uint8_t")
 	add(Type{Kind: Pointer}, "pointer", "opaque pointer", "void pointer")
+	return m
 }
 
 // normalizePhrase collapses white space and glues '*' to what it follows:
@@ -236,10 +251,10 @@ func normalizePhrase(s string) string {
 func ParseType(phrase string) (Type, error) {
 	norm := normalizePhrase(phrase)
 	lower := strings.ToLower(norm)
-	if t, ok := scalarTypes[lower]; ok {
+	if t, ok := scalarTypes()[lower]; ok {
 		return t, nil
 	}
-	if m := fixedPtrRe.FindStringSubmatch(lower); m != nil {
+	if m := fixedPtrRe().FindStringSubmatch(lower); m != nil {
 		n, err := strconv.Atoi(m[1])
 		if err != nil || n <= 0 || n > maxDocLen {
 			return Type{}, fmt.Errorf("type %q: length %s out of range", phrase, m[1])
@@ -283,7 +298,7 @@ func parseCPointer(phrase, norm string) (Type, error) {
 	case "void", "":
 		return Type{Kind: Pointer}, nil
 	}
-	if cIdentRe.MatchString(name) {
+	if cIdentRe().MatchString(name) {
 		return Type{Kind: Pointer, Pointee: name}, nil
 	}
 	return Type{}, fmt.Errorf("unknown pointer type %q", phrase)
@@ -295,9 +310,9 @@ func lengthFrom(t Type, texts ...string) (Type, error) {
 	var res []*regexp.Regexp
 	switch {
 	case t.Kind == CString && t.MaxLen == 0:
-		res = maxLenRes
+		res = maxLenRes()
 	case t.Kind == Bytes && t.Size == 0:
-		res = []*regexp.Regexp{byteLenRe}
+		res = byteLenRes()
 	default:
 		return t, nil
 	}

@@ -2,7 +2,6 @@ package elf
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 )
 
@@ -91,12 +90,19 @@ func errText(err error) *string {
 	return &s
 }
 
-// WriteJSON writes the JSON form of p, a tracepoint of the file shown as
-// file, as json.Marshal writes a ProbeJSON; obj, when not nil, is the file
-// mapped into a process, whose semaphore values are read. It is written a
-// call site at a time, so a tracepoint with a million call sites costs no
-// more than one.
-func (p *Probe) WriteJSON(w io.Writer, file string, obj *Object) error {
+// JSON is the JSON form of p, a tracepoint of the file shown as file;
+// obj, when not nil, is the file mapped into a process, whose semaphore
+// values are read.
+func (p *Probe) JSON(file string, obj *Object) ProbeJSON {
+	jt := p.jsonHead(file, obj)
+	for i := range p.CallSites {
+		jt.CallSites = append(jt.CallSites, p.CallSites[i].JSON())
+	}
+	return jt
+}
+
+// jsonHead is p's JSON form without its call sites.
+func (p *Probe) jsonHead(file string, obj *Object) ProbeJSON {
 	jt := ProbeJSON{File: file, Provider: p.Provider, Name: p.Name, CallSites: []CallSiteJSON{}, Warnings: p.Warnings}
 	if jt.Warnings == nil {
 		jt.Warnings = []string{}
@@ -116,31 +122,40 @@ func (p *Probe) WriteJSON(w io.Writer, file string, obj *Object) error {
 		}
 		jt.Semaphore = js
 	}
-	data, err := json.Marshal(jt)
-	if err != nil {
-		return err
-	}
-	// The call sites go where the empty list is: JSON strings escape
+	return jt
+}
+
+// jsonChunk is how much WriteJSON gathers before it writes.
+const jsonChunk = 16 << 10
+
+// AppendJSON appends p's JSON form, as json.Marshal writes the ProbeJSON
+// of p.JSON, to b, writing b to w (and starting it again) whenever it
+// holds more than 16 KiB: a tracepoint with a million call sites costs
+// no more memory than one.
+func (p *Probe) AppendJSON(w io.Writer, b []byte, file string, obj *Object) ([]byte, error) {
+	jt := p.jsonHead(file, obj)
+	jt.CallSites = nil
+	head := jt.AppendJSON(nil)
+	// The call sites go where the null list is: JSON strings escape
 	// every quote, so the key is found only as the key.
-	const key = `"call_sites":[`
-	at := bytes.Index(data, []byte(key+"]")) + len(key)
-	if _, err := w.Write(data[:at]); err != nil {
-		return err
-	}
+	const key = `"call_sites":`
+	at := bytes.Index(head, []byte(key+"null")) + len(key)
+	b = append(append(b, head[:at]...), '[')
 	for i := range p.CallSites {
-		site, err := json.Marshal(p.CallSites[i].JSON())
-		if err != nil {
-			return err
-		}
 		if i > 0 {
-			site = append([]byte{','}, site...)
+			b = append(b, ',')
 		}
-		if _, err := w.Write(site); err != nil {
-			return err
+		cs := p.CallSites[i].JSON()
+		b = cs.AppendJSON(b)
+		if len(b) > jsonChunk {
+			if _, err := w.Write(b); err != nil {
+				return b[:0], err
+			}
+			b = b[:0]
 		}
 	}
-	_, err = w.Write(data[at:])
-	return err
+	b = append(b, ']')
+	return append(b, head[at+len("null"):]...), nil
 }
 
 // JSON is the JSON form of the call site cs.

@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -32,8 +31,21 @@ const (
 // A string is read up to BPFTRACE_STRLEN-1 characters, its NUL after them.
 var bpftraceLimits = contract.Limits{Strlen: BPFtraceStrlen - 1, BytesCap: BPFtraceMaxStrlen}
 
-// safePathRe matches the paths a bpftrace attach point can hold unquoted.
-var safePathRe = regexp.MustCompile(`^[A-Za-z0-9._/+@~,=-]+$`)
+// safePath reports whether a bpftrace attach point can hold path unquoted:
+// it is not empty and has only ASCII letters, digits and ._/+@~,=-
+func safePath(path string) bool {
+	if path == "" {
+		return false
+	}
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._/+@~,=-", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
 
 type btScript struct {
 	Header []string
@@ -56,7 +68,7 @@ type btArg struct {
 func genBPFtrace(out *Output, m *Model, opts Options) error {
 	path := "$1"
 	if opts.Path != "" {
-		if !safePathRe.MatchString(opts.Path) {
+		if !safePath(opts.Path) {
 			return fmt.Errorf("path %q cannot be written in a bpftrace probe; leave it out and pass it to the script as $1", opts.Path)
 		}
 		path = opts.Path

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 	"unicode"
 )
@@ -135,14 +136,18 @@ func Generate(lang Lang, m *Model, opts Options) (*Output, error) {
 //go:embed templates
 var templateFS embed.FS
 
-var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"comment": commentLines,
-	"join":    strings.Join,
-}).ParseFS(templateFS, "templates/*.tmpl"))
+// templates are parsed on the first Generate that executes one: a command
+// that generates nothing never parses them.
+var templates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"comment": commentLines,
+		"join":    strings.Join,
+	}).ParseFS(templateFS, "templates/*.tmpl"))
+})
 
 func execute(name string, data any) (string, error) {
 	var b bytes.Buffer
-	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
+	if err := templates().ExecuteTemplate(&b, name, data); err != nil {
 		return "", fmt.Errorf("generate %s: %w", name, err)
 	}
 	return b.String(), nil

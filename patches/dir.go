@@ -11,10 +11,13 @@ import (
 	"syscall"
 )
 
-// sourceExts are the file name extensions ScanDir reads.
-var sourceExts = map[string]bool{
-	".c": true, ".cc": true, ".cpp": true, ".cxx": true,
-	".h": true, ".hh": true, ".hpp": true, ".hxx": true,
+// isSourceExt reports whether ScanDir reads files whose name ends in ext.
+func isSourceExt(ext string) bool {
+	switch ext {
+	case ".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx":
+		return true
+	}
+	return false
 }
 
 // ScanDir scans the C and C++ sources (.c .cc .cpp .cxx .h .hh .hpp .hxx)
@@ -71,7 +74,7 @@ func scanTree(root string) ([]Macro, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || !sourceExts[filepath.Ext(path)] {
+		if !d.Type().IsRegular() || !isSourceExt(filepath.Ext(path)) {
 			return nil
 		}
 		src, err := ReadFile(path)

@@ -3,7 +3,6 @@ package patches
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -20,7 +19,21 @@ const TraceHeader = "util/trace.h"
 // that AddTracepoint writes on one line.
 const callWidth = 100
 
-var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// isASCIIIdent reports whether s is an ASCII C identifier: a letter or '_',
+// then letters, digits and '_'.
+func isASCIIIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9' {
+			continue
+		}
+		return false
+	}
+	return true
+}
 
 // NewTracepoint is a tracepoint to add to a source file.
 type NewTracepoint struct {
@@ -47,7 +60,7 @@ func (tp *NewTracepoint) ID() string { return tp.Context + ":" + tp.Event }
 // most twelve, each with an expression.
 func (tp *NewTracepoint) Validate() error {
 	for _, n := range []string{tp.Context, tp.Event} {
-		if !identRe.MatchString(n) {
+		if !isASCIIIdent(n) {
 			return fmt.Errorf("tracepoint %q: %q is not a C identifier: %w", tp.ID(), n, ErrBadTracepoint)
 		}
 	}
@@ -59,7 +72,7 @@ func (tp *NewTracepoint) Validate() error {
 		if strings.TrimSpace(a.Expr) == "" {
 			return fmt.Errorf("tracepoint %s: argument %d has no expression: %w", tp.ID(), i+1, ErrBadTracepoint)
 		}
-		if !identRe.MatchString(a.Name) {
+		if !isASCIIIdent(a.Name) {
 			return fmt.Errorf("tracepoint %s: argument %d: name %q is not a C identifier: %w", tp.ID(), i+1, a.Name, ErrBadTracepoint)
 		}
 		if j, dup := seen[a.Name]; dup {

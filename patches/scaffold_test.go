@@ -120,3 +120,14 @@ func FuzzAddTracepoint(f *testing.F) {
 		}
 	})
 }
+
+func TestIsASCIIIdent(t *testing.T) {
+	for s, want := range map[string]bool{
+		"": false, "a": true, "_": true, "Z9": true, "net_inbound_message": true, "_9_": true,
+		"9a": false, "a-b": false, "a b": false, "a$": false, "é": false, "a\n": false, "\na": false, "a:b": false,
+	} {
+		if got := isASCIIIdent(s); got != want {
+			t.Errorf("isASCIIIdent(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -244,27 +243,28 @@ func argsSummary(p *elf.Probe) string {
 }
 
 // printListJSON writes a JSON array with one compact tracepoint per line:
-// easy to grep as well as to parse. It is written as it is made, a call
-// site at a time, so a file with a million notes costs no more here.
+// easy to grep as well as to parse. It is written as it is made, in
+// chunks of 16 KiB, so a file with a million notes costs no more here.
 func printListJSON(streams *IOStreams, files []listed) error {
-	w := bufio.NewWriter(streams.Out)
-	w.WriteString("[")
+	b := append(make([]byte, 0, 32<<10), '[')
 	n := 0
+	var err error
 	for _, l := range files {
 		for _, p := range l.probes {
 			if n > 0 {
-				w.WriteString(",")
+				b = append(b, ',')
 			}
-			w.WriteString("\n")
+			b = append(b, '\n')
 			n++
-			if err := p.WriteJSON(w, l.file.Path, l.obj); err != nil {
+			if b, err = p.AppendJSON(streams.Out, b, l.file.Path, l.obj); err != nil {
 				return err
 			}
 		}
 	}
 	if n > 0 {
-		w.WriteString("\n")
+		b = append(b, '\n')
 	}
-	w.WriteString("]\n")
-	return w.Flush()
+	b = append(b, "]\n"...)
+	_, err = streams.Out.Write(b)
+	return err
 }

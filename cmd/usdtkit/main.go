@@ -52,7 +52,7 @@ const (
 // the one place that maps errors to exit codes and prints them: by their
 // type, never by their text.
 func run(ctx context.Context, io *IOStreams, args []string) int {
-	root := newRootCmd(io)
+	root := newRootCmd(io, args)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

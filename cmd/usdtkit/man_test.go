@@ -28,7 +28,7 @@ func TestManPages(t *testing.T) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	root := newRootCmd(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+	root := newRootCmd(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, nil)
 	// What executing the root command would add.
 	root.InitDefaultVersionFlag()
 	root.InitDefaultCompletionCmd()

@@ -14,15 +14,24 @@ var (
 	exprIdentRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`) })
 )
 
-// nameStops end a name: what follows them qualifies what comes before.
-var nameStops = map[string]bool{
-	"in": true, "to": true, "is": true, "are": true, "was": true, "as": true, "for": true,
-	"from": true, "that": true, "which": true, "when": true, "where": true, "if": true,
-	"before": true, "after": true, "including": true, "excluding": true, "by": true,
-	"with": true, "on": true, "at": true, "since": true, "ie": true, "eg": true, "or": true,
+// isNameStop reports whether w ends a name: what follows it qualifies
+// what comes before.
+func isNameStop(w string) bool {
+	switch w {
+	case "in", "to", "is", "are", "was", "as", "for", "from", "that", "which", "when", "where", "if", "before", "after", "including", "excluding", "by", "with", "on", "at", "since", "ie", "eg", "or":
+		return true
+	}
+	return false
 }
 
-var nameFillers = map[string]bool{"the": true, "a": true, "an": true}
+// isNameFiller reports whether w is a word a name leaves out.
+func isNameFiller(w string) bool {
+	switch w {
+	case "the", "a", "an":
+		return true
+	}
+	return false
+}
 
 // Reserved are the names an argument may not take as they are, because
 // they clash in some generated program: C keywords and the macros clang
@@ -79,10 +88,10 @@ func nameFromDescription(desc string) string {
 	}
 	var name []string
 	for _, w := range words {
-		if w == "" || nameFillers[w] {
+		if w == "" || isNameFiller(w) {
 			continue
 		}
-		if nameStops[w] && len(name) > 0 && !(len(name) == 1 && name[0] == "is") {
+		if isNameStop(w) && len(name) > 0 && !(len(name) == 1 && name[0] == "is") {
 			break
 		}
 		name = append(name, w)
@@ -97,20 +106,23 @@ func nameFromDescription(desc string) string {
 	return s
 }
 
-// exprAccessors are the last identifiers of an argument expression that
-// say how a value is passed rather than what it is.
-var exprAccessors = map[string]bool{
-	"c_str": true, "data": true, "get": true, "begin": true, "ToString": true, "GetHex": true,
-	"ToUint256": true, "value": true, "count": true, "load": true, "str": true, "front": true,
-	"static_cast": true, "reinterpret_cast": true, "const_cast": true, "std": true, "this": true,
+// isAccessor reports whether w, the last identifier of an argument
+// expression, says how a value is passed rather than what it is.
+func isAccessor(w string) bool {
+	switch w {
+	case "c_str", "data", "get", "begin", "ToString", "GetHex", "ToUint256", "value", "count", "load", "str", "front", "static_cast", "reinterpret_cast", "const_cast", "std", "this":
+		return true
+	}
+	return false
 }
 
-// exprCasts are type words that appear in casts.
-var exprCasts = map[string]bool{
-	"const": true, "char": true, "unsigned": true, "signed": true, "int": true, "long": true,
-	"short": true, "void": true, "uint8_t": true, "uint16_t": true, "uint32_t": true, "uint64_t": true,
-	"int8_t": true, "int16_t": true, "int32_t": true, "int64_t": true, "size_t": true, "bool": true,
-	"double": true, "float": true,
+// isCastWord reports whether w is a type word that appears in casts.
+func isCastWord(w string) bool {
+	switch w {
+	case "const", "char", "unsigned", "signed", "int", "long", "short", "void", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int8_t", "int16_t", "int32_t", "int64_t", "size_t", "bool", "double", "float":
+		return true
+	}
+	return false
 }
 
 // nameFromExpr makes an identifier from an argument expression in the
@@ -128,7 +140,7 @@ func nameFromExpr(expr string) string {
 		switch {
 		case w == "size" || w == "length" || w == "Size" || w == "GetSerializeSize":
 			suffix = "_size"
-		case !exprAccessors[w] && !exprCasts[w]:
+		case !isAccessor(w) && !isCastWord(w):
 			name := snake(w)
 			if len(name) <= 2 && len(words) > 1 {
 				name = snake(words[len(words)-2]) + "_" + name

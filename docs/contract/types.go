@@ -50,15 +50,17 @@ var castRe = sync.OnceValue(func() *regexp.Regexp {
 })
 
 // castTypes are the types a cast in an argument expression gives.
-var castTypes = map[string]docs.Type{
-	"bool":   {Kind: docs.Bool},
-	"int8_t": {Kind: docs.Int, Size: 1}, "int16_t": {Kind: docs.Int, Size: 2},
-	"int32_t": {Kind: docs.Int, Size: 4}, "int64_t": {Kind: docs.Int, Size: 8},
-	"uint8_t": {Kind: docs.Uint, Size: 1}, "uint16_t": {Kind: docs.Uint, Size: 2},
-	"uint32_t": {Kind: docs.Uint, Size: 4}, "uint64_t": {Kind: docs.Uint, Size: 8},
-	"int": {Kind: docs.Int, Size: 4}, "unsigned": {Kind: docs.Uint, Size: 4}, "unsigned int": {Kind: docs.Uint, Size: 4},
-	"size_t": {Kind: docs.Uint},
-}
+var castTypes = sync.OnceValue(func() map[string]docs.Type {
+	return map[string]docs.Type{
+		"bool":   {Kind: docs.Bool},
+		"int8_t": {Kind: docs.Int, Size: 1}, "int16_t": {Kind: docs.Int, Size: 2},
+		"int32_t": {Kind: docs.Int, Size: 4}, "int64_t": {Kind: docs.Int, Size: 8},
+		"uint8_t": {Kind: docs.Uint, Size: 1}, "uint16_t": {Kind: docs.Uint, Size: 2},
+		"uint32_t": {Kind: docs.Uint, Size: 4}, "uint64_t": {Kind: docs.Uint, Size: 8},
+		"int": {Kind: docs.Int, Size: 4}, "unsigned": {Kind: docs.Uint, Size: 4}, "unsigned int": {Kind: docs.Uint, Size: 4},
+		"size_t": {Kind: docs.Uint},
+	}
+})
 
 // exprType is the type an argument expression shows: that of a cast to a
 // fixed-size integer or bool; a C string for x.c_str(), a string literal
@@ -72,7 +74,7 @@ func exprType(expr string) (docs.Type, bool) {
 		return docs.Type{}, false
 	}
 	if m := castRe().FindStringSubmatch(e); m != nil {
-		if t, ok := castTypes[strings.TrimPrefix(m[1]+m[2], "std::")]; ok {
+		if t, ok := castTypes()[strings.TrimPrefix(m[1]+m[2], "std::")]; ok {
 			return t, true
 		}
 	}
