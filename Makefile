@@ -108,7 +108,7 @@ demo: deps build $(DEMO_BIN)
 	@$(USDTKIT) watch $(BUILD)/watch/minid > $(BUILD)/watch/log 2>&1 & pid=$$!; sleep 1; \
 		cp $(BUILD)/watch/notrace/minid $(BUILD)/watch/minid.new && mv $(BUILD)/watch/minid.new $(BUILD)/watch/minid; \
 		sleep 1; kill -INT $$pid; wait $$pid; cat $(BUILD)/watch/log
-	@echo "== usdtkit list -p PID 'net:*' (a running minid; SEMAPHORE = uprobes on its call sites: one per call site per tracer)"
+	@echo "== usdtkit list -p PID 'net:*' (a running minid; SEMAPHORE = how many of its call sites are traced)"
 	@$(DEMO_BIN) --interval-ms 100 > /dev/null & pid=$$!; sleep 0.3; \
 		$(USDTKIT) list -p $$pid 'net:*'; status=$$?; kill $$pid; exit $$status
 

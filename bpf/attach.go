@@ -473,17 +473,13 @@ func (s *Session) loadPrograms(t *regTable, ex *link.Executable, cfg progConfig)
 	}
 	for i, g := range groups {
 		insns := code[i]
-		if err := insns.AssociateMap(refRing, s.ring); err != nil {
-			return err
-		}
-		if err := insns.AssociateMap(refCounters, s.counters); err != nil {
-			return err
-		}
-		if s.agg != nil {
-			if err := insns.AssociateMap(refScratch, s.scratch); err != nil {
-				return err
+		// Each map the program uses; an aggregating program sends no
+		// records, and a streaming one has no rows.
+		for ref, m := range map[string]*ebpf.Map{refRing: s.ring, refCounters: s.counters, refScratch: s.scratch, refAgg: s.aggMap} {
+			if m == nil {
+				continue
 			}
-			if err := insns.AssociateMap(refAgg, s.aggMap); err != nil {
+			if err := insns.AssociateMap(ref, m); err != nil && !errors.Is(err, asm.ErrUnreferencedSymbol) {
 				return err
 			}
 		}

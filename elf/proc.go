@@ -187,9 +187,10 @@ func parseMapsLine(line string) (Mapping, bool) {
 }
 
 // ReadSemaphore reads the current value of a semaphore in the process. The
-// kernel raises it by one for every uprobe on one of the tracepoint's call
-// sites, so it is the number of call sites times the tracers attached (a
-// tracer on a tracepoint with two call sites makes it 2). It reads the
+// kernel raises it by one for each of the tracepoint's call sites that has
+// a uprobe, however many tracers share that uprobe (a tracepoint with two
+// call sites, traced by one tracer or by three, shows 2); a tracer that
+// sets semaphores itself, as bcc does with -p, adds its own. It reads the
 // writable mapping that holds the semaphore's file offset.
 func (o *Object) ReadSemaphore(s *Semaphore) (uint16, error) {
 	if s.Err != nil {

@@ -19,14 +19,14 @@ import (
 // the command line: rows keyed by By (tracepoint, pid, tid, comm, argN
 // or an argument's name, read by its documented type), always per
 // tracepoint, with the count of hits and, for Of, the sum, the min and
-// max, or a histogram of its values; only hits that Where holds for.
+// max, or a histogram of its values; only hits that the session's Where
+// holds for.
 type Aggregation struct {
 	By    []string
 	Value bpf.ValueKind
 	Of    string // the integer argument of Value, "" for ValueCount
 	// Min, Max and Step are the linear buckets of ValueLinear.
 	Min, Max, Step int64
-	Where          *Expr
 	// MaxKeys bounds the rows; DefaultMaxKeys when 0.
 	MaxKeys int
 }
@@ -78,16 +78,37 @@ type aggPlan struct {
 	signed []bool     // per tracepoint: the value is signed
 }
 
-// Check resolves the aggregation's names in every tracepoint: an error
+// Check resolves the names of an aggregation (which may be nil) and of a
+// --where expression (which may be nil) in every tracepoint: an error
 // says which name a tracepoint lacks, or which key cannot be used so, in
 // the words of the command line.
-func (a *Aggregation) Check(tps []*Tracepoint) error {
-	_, err := a.plan(tps)
+func Check(tps []*Tracepoint, a *Aggregation, where *Expr) error {
+	if a != nil {
+		_, err := a.plan(tps, where)
+		return err
+	}
+	_, err := filters(tps, where)
 	return err
 }
 
+// filters resolves where in every tracepoint, for a streaming session.
+func filters(tps []*Tracepoint, where *Expr) (map[string]*bpf.Pred, error) {
+	if where == nil {
+		return nil, nil
+	}
+	out := map[string]*bpf.Pred{}
+	for _, tp := range tps {
+		p, err := where.pred(tp)
+		if err != nil {
+			return nil, err
+		}
+		out[tp.Probe.ID()] = p
+	}
+	return out, nil
+}
+
 // plan resolves the aggregation's names in every tracepoint.
-func (a *Aggregation) plan(tps []*Tracepoint) (*aggPlan, error) {
+func (a *Aggregation) plan(tps []*Tracepoint, where *Expr) (*aggPlan, error) {
 	p := &aggPlan{a: a, bpf: &bpf.Aggregation{Value: a.Value, Min: a.Min, Max: a.Max, Step: a.Step,
 		MaxKeys: a.MaxKeys, Tracepoints: map[string]bpf.AggTracepoint{}}}
 	if p.bpf.MaxKeys == 0 {
@@ -151,8 +172,8 @@ func (a *Aggregation) plan(tps []*Tracepoint) (*aggPlan, error) {
 			at.Signed = signed
 		}
 		p.signed = append(p.signed, signed)
-		if a.Where != nil {
-			pred, err := a.Where.pred(tp)
+		if where != nil {
+			pred, err := where.pred(tp)
 			if err != nil {
 				return nil, err
 			}

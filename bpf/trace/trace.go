@@ -49,6 +49,9 @@ type Options struct {
 	// Aggregate, when not nil, counts in the kernel (Snapshot) instead of
 	// sending events.
 	Aggregate *Aggregation
+	// Where, when not nil, is what a hit must pass, in the kernel, to be
+	// sent or counted.
+	Where *Expr
 }
 
 // Tracepoint is one attached tracepoint and how its arguments are read.
@@ -174,11 +177,14 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 		}
 	}
 	var aggregate *bpf.Aggregation
+	var filter map[string]*bpf.Pred
 	if o.Aggregate != nil {
-		if s.agg, err = o.Aggregate.plan(tps); err != nil {
+		if s.agg, err = o.Aggregate.plan(tps, o.Where); err != nil {
 			return nil, err
 		}
 		aggregate = s.agg.bpf
+	} else if filter, err = filters(tps, o.Where); err != nil {
+		return nil, err
 	}
 	pid := o.PID
 	var stopped *bpf.Stopped
@@ -197,7 +203,7 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 			return nil, err
 		}
 	}
-	sess, err := bpf.Attach(context.Background(), bpf.Options{File: bin.File, Path: path, Probes: probes, PID: pid, Reads: reads, RingSize: o.RingSize, Aggregate: aggregate})
+	sess, err := bpf.Attach(context.Background(), bpf.Options{File: bin.File, Path: path, Probes: probes, PID: pid, Reads: reads, RingSize: o.RingSize, Aggregate: aggregate, Filter: filter})
 	if err != nil {
 		if stopped != nil {
 			stopped.Kill()

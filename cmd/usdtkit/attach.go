@@ -26,6 +26,7 @@ type attachOptions struct {
 	Count    int
 	Duration time.Duration
 	readFlags
+	aggFlags
 }
 
 func newAttachCmd(io *IOStreams) *cobra.Command {
@@ -72,6 +73,7 @@ CAP_BPF+CAP_PERFMON.`,
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON event per line (schema in docs/attach.md)")
 	f.IntVar(&opts.Count, "count", 0, "stop after N events")
 	f.DurationVar(&opts.Duration, "duration", 0, "stop after this long (e.g. 10s)")
+	opts.aggFlags.add(cmd)
 	return cmd
 }
 
@@ -143,6 +145,12 @@ func (o *attachOptions) resolve(args []string) error {
 	if o.Count < 0 || o.Duration < 0 {
 		return usagef("--count and --duration must not be negative")
 	}
+	if err := o.aggFlags.check(); err != nil {
+		return err
+	}
+	if o.agg != nil && o.Count > 0 {
+		return usagef("--count goes with streaming; an aggregation ends with --duration, the command, or Ctrl-C")
+	}
 	return o.readFlags.check()
 }
 
@@ -160,7 +168,14 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	if err != nil {
 		return err
 	}
-	o.Patterns, o.PID, o.Command = opts.Patterns, opts.PID, opts.Command
+	o.Patterns, o.PID, o.Command, o.Aggregate, o.Where = opts.Patterns, opts.PID, opts.Command, opts.agg, opts.where
+	tps, err := trace.Plan(o)
+	if err != nil {
+		return err
+	}
+	if err := trace.Check(tps, o.Aggregate, o.Where); err != nil {
+		return &usageError{err}
+	}
 	s, err := trace.Start(ctx, o)
 	if err != nil {
 		return err
@@ -171,6 +186,15 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "usdtkit: attached %d tracepoints (%d call sites) of %s in %s\n",
 		len(s.Tracepoints), sites, opts.Target, s.Attached.Round(time.Microsecond))
+	if opts.agg != nil {
+		err := runAggregate(ctx, opts, s)
+		closeErr := s.Close()
+		text.Summary(opts.IO.ErrOut, s.Stats(), opts.agg != nil)
+		if err != nil {
+			return err
+		}
+		return closeErr
+	}
 	var until <-chan time.Time
 	if opts.Duration > 0 {
 		until = time.After(opts.Duration)
@@ -198,7 +222,7 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 		writeErr = err
 	}
 	closeErr := s.Close()
-	text.Summary(opts.IO.ErrOut, s.Stats())
+	text.Summary(opts.IO.ErrOut, s.Stats(), opts.agg != nil)
 	if writeErr != nil {
 		return fmt.Errorf("write events: %w", writeErr)
 	}

@@ -306,8 +306,9 @@ func TestListEscapes(t *testing.T) {
 	}
 }
 
-// A semaphore counts uprobes, one per call site per tracer: attaching once
-// to the demo's mempool:removed, which has two call sites, shows 2.
+// A semaphore counts the traced call sites: attaching to the demo's
+// mempool:removed, which has two call sites, shows 2, and a second tracer
+// on the same call sites leaves it at 2.
 func TestListSemaphoreCountsCallSites(t *testing.T) {
 	bpftest.Require(t)
 	bin, _ := demo(t)
@@ -363,6 +364,16 @@ func TestListSemaphoreCountsCallSites(t *testing.T) {
 	}
 	if out, _, _ := runCmd(t, "list", "-p", pid, "mempool:removed"); !strings.Contains(out, fmt.Sprintf("%#x = 2", removed.Semaphore.Address)) {
 		t.Errorf("list -p: %q; want the semaphore shown as 2", out)
+	}
+	second, err := bpf.Attach(context.Background(), bpf.Options{File: f, Probes: []elf.Probe{*removed}, PID: cmd.Process.Pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := values(); v["removed"] != 2 {
+		t.Errorf("semaphores with two sessions on mempool:removed: %v; want removed 2: the tracers share the uprobes", v)
+	}
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if err := sess.Close(); err != nil {
 		t.Fatal(err)

@@ -424,7 +424,7 @@ func (f *follower) handle(n news) {
 		}
 		a.s.Close()
 		f.logf("build %d detached", a.n)
-		text.Summary(f.o.Log, a.s.Stats())
+		text.Summary(f.o.Log, a.s.Stats(), false)
 		for i, l := range f.live {
 			if l == a {
 				f.live = append(f.live[:i], f.live[i+1:]...)

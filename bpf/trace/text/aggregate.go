@@ -53,13 +53,17 @@ func (a *Aggregates) Snapshot(s *trace.Snapshot) error {
 	header = append(header, "count")
 	switch s.Value {
 	case bpf.ValueSum:
-		header = append(header, "sum("+s.Of+")")
+		header = append(header, "sum")
 	case bpf.ValueStats, bpf.ValueHist, bpf.ValueLinear:
-		header = append(header, "sum("+s.Of+")", "min", "max", "avg")
+		header = append(header, "sum", "min", "max", "avg")
 	}
 	hist := s.Value == bpf.ValueHist || s.Value == bpf.ValueLinear
 	if hist && !a.terminal {
 		header = append(header, "buckets")
+	}
+	if s.Of != "" && a.terminal {
+		fmt.Fprintf(&b, "%s of %s\n", map[bpf.ValueKind]string{bpf.ValueSum: "sum", bpf.ValueStats: "sum, min, max and average",
+			bpf.ValueHist: "histogram", bpf.ValueLinear: "linear histogram"}[s.Value], s.Of)
 	}
 	t := NewTable(&b, a.terminal, header...)
 	for _, r := range s.Rows {
@@ -84,16 +88,24 @@ func (a *Aggregates) Snapshot(s *trace.Snapshot) error {
 			}
 			cells = append(cells, strings.Join(bs, " "))
 		}
-		t.Add(cells...)
 		if hist && a.terminal {
-			// The histogram goes under its row, in the first column.
-			for _, line := range bars(r.Buckets) {
-				t.Add(append([]string{line}, make([]string, len(header)-1)...)...)
+			// A histogram is drawn under a line that says whose it is.
+			var line []string
+			for i, c := range cells {
+				line = append(line, header[i]+"="+c)
 			}
+			b.WriteString(strings.Join(line, " ") + "\n")
+			for _, l := range bars(r.Buckets) {
+				b.WriteString(l + "\n")
+			}
+			continue
 		}
+		t.Add(cells...)
 	}
-	if err := t.Render(); err != nil {
-		return err
+	if !hist || !a.terminal {
+		if err := t.Render(); err != nil {
+			return err
+		}
 	}
 	footer := fmt.Sprintf("usdtkit: %d rows, %d dropped keys", len(s.Rows), s.DroppedKeys)
 	if s.Omitted > 0 {

@@ -56,10 +56,15 @@ func (w *Writer) Event(ev *trace.Event) error {
 // Flush writes nothing: every line was written already.
 func (w *Writer) Flush() error { return nil }
 
-// Summary writes hits per tracepoint and call site, lost events, read
-// failures and the tracepoints that never fired.
-func Summary(w io.Writer, st bpf.Stats) error {
-	t := NewTable(w, true, "tracepoint", "hits", "per call site", "lost", "read failures")
+// Summary writes hits per tracepoint and call site, lost events (for an
+// aggregation: dropped keys), read failures and the tracepoints that
+// never fired.
+func Summary(w io.Writer, st bpf.Stats, aggregated bool) error {
+	lost := "lost"
+	if aggregated {
+		lost = "dropped keys"
+	}
+	t := NewTable(w, true, "tracepoint", "hits", "per call site", lost, "read failures")
 	var never []string
 	for _, tp := range st.Tracepoints {
 		per := make([]string, len(tp.CallSites))
@@ -75,6 +80,9 @@ func Summary(w io.Writer, st bpf.Stats) error {
 		return err
 	}
 	line := fmt.Sprintf("usdtkit: %d events lost, %d read failures", st.Lost, st.ReadFailures)
+	if aggregated {
+		line = fmt.Sprintf("usdtkit: %d dropped keys, %d read failures", st.Lost, st.ReadFailures)
+	}
 	if len(never) > 0 {
 		line += "; never fired: " + strings.Join(never, ", ")
 	}

@@ -3,7 +3,7 @@
 // does (P2P messages, mempool changes, blocks, UTXO cache updates) and fires
 // the tracepoints documented in doc/tracing.md.
 //
-// Usage: minid [--iterations N] [--interval-ms M] [--print] [--wait-for-semaphore MS]
+// Usage: minid [--iterations N] [--interval-ms M] [--print] [--wait-for-semaphore MS] [--start-file PATH]
 //
 //   --iterations N          run N iterations, then exit 0; 0 (the default)
 //                           runs until killed
@@ -15,6 +15,9 @@
 //                           least one tracepoint's semaphore is set and no
 //                           further one has been set for 100 ms. Exits 3 if
 //                           none is set in time.
+//   --start-file PATH       before the first iteration, wait until PATH
+//                           exists: whoever starts the tracers says when
+//                           they all are attached.
 //
 // Exit status: 0 after N iterations, 2 for a usage error, 3 when
 // --wait-for-semaphore timed out.
@@ -71,6 +74,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #ifdef ENABLE_TRACING
 // Defined by TRACEPOINT_SEMAPHORE next to each tracepoint.
 extern unsigned short net_inbound_connection_semaphore;
@@ -102,11 +107,12 @@ struct Options {
     bool print{false};
     bool wait_for_semaphore{false};
     uint64_t wait_ms{0};
+    std::string start_file;
 };
 
 void Usage(FILE* out)
 {
-    std::fputs("usage: minid [--iterations N] [--interval-ms M] [--print] [--wait-for-semaphore MS]\n", out);
+    std::fputs("usage: minid [--iterations N] [--interval-ms M] [--print] [--wait-for-semaphore MS] [--start-file PATH]\n", out);
 }
 
 bool ParseNumber(const char* text, uint64_t& out)
@@ -134,6 +140,10 @@ bool ParseOptions(int argc, char** argv, Options& opts)
         }
         if (arg == "--print" && !has_value) {
             opts.print = true;
+            continue;
+        }
+        if (arg == "--start-file" && (has_value || i + 1 < argc)) {
+            opts.start_file = has_value ? value : argv[++i];
             continue;
         }
         if (arg == "--help" || arg == "-h") {
@@ -342,6 +352,10 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "minid: no tracer attached within %llu ms\n", (unsigned long long)opts.wait_ms);
             return EXIT_NO_TRACER;
         }
+    }
+
+    while (!opts.start_file.empty() && access(opts.start_file.c_str(), F_OK) != 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
     }
 
     CConnman connman;

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/usdtkit/usdtkit/bpf"
+	"github.com/usdtkit/usdtkit/bpf/trace"
+	"github.com/usdtkit/usdtkit/bpf/trace/jsonl"
+	"github.com/usdtkit/usdtkit/bpf/trace/text"
+)
+
+// aggFlags are attach's flags that count in the kernel (docs/aggregate.md).
+type aggFlags struct {
+	By                       []string
+	Sum, Stats, Hist, Linear string
+	Where                    string
+	Interval                 time.Duration
+	Reset                    bool
+	Top                      int
+	MapSize                  int
+
+	agg   *trace.Aggregation // nil: stream events
+	where *trace.Expr
+}
+
+func (a *aggFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVar(&a.By, "by", nil, "count hits per KEY[,KEY...] in the kernel: tracepoint, pid, tid, comm, argN or an argument's name")
+	f.StringVar(&a.Sum, "sum", "", "also sum the integer argument KEY")
+	f.StringVar(&a.Stats, "stats", "", "also give the sum, min, max and average of KEY")
+	f.StringVar(&a.Hist, "hist", "", "also give a power-of-two histogram of KEY")
+	f.StringVar(&a.Linear, "lhist", "", "also give a linear histogram of KEY=MIN:MAX:STEP")
+	f.StringVar(&a.Where, "where", "", "count or print only the hits for which EXPR holds, tested in the kernel (e.g. 'message_type == \"ping\" && peer_id < 8')")
+	f.DurationVar(&a.Interval, "interval", 0, "print a snapshot of the counts every D, redrawn in place on a terminal")
+	f.BoolVar(&a.Reset, "reset", false, "clear the counts after each --interval snapshot")
+	f.IntVar(&a.Top, "top", 0, "keep the N largest rows of each snapshot")
+	f.IntVar(&a.MapSize, "map-size", trace.DefaultMaxKeys, "the most rows counted; hits of other keys are counted as dropped")
+}
+
+// check reads the flags into an aggregation, or none for streaming.
+func (a *aggFlags) check() error {
+	if a.Where != "" {
+		e, err := trace.ParseWhere(a.Where)
+		if err != nil {
+			return &usageError{err}
+		}
+		a.where = e
+	}
+	agg := &trace.Aggregation{By: a.By, MaxKeys: a.MapSize}
+	values := 0
+	for _, v := range []struct {
+		key  string
+		kind bpf.ValueKind
+	}{{a.Sum, bpf.ValueSum}, {a.Stats, bpf.ValueStats}, {a.Hist, bpf.ValueHist}, {a.Linear, bpf.ValueLinear}} {
+		if v.key != "" {
+			values++
+			agg.Value, agg.Of = v.kind, v.key
+		}
+	}
+	switch {
+	case values > 1:
+		return usagef("give one of --sum, --stats, --hist and --lhist")
+	case a.MapSize <= 0:
+		return usagef("--map-size must be at least 1")
+	case a.Top < 0 || a.Interval < 0:
+		return usagef("--top and --interval must not be negative")
+	case values == 0 && len(a.By) == 0:
+		if a.Interval > 0 || a.Reset || a.Top > 0 {
+			return usagef("--interval, --reset and --top need --by, --sum, --stats, --hist or --lhist")
+		}
+		return nil
+	case a.Reset && a.Interval == 0:
+		return usagef("--reset needs --interval")
+	}
+	if agg.Value == bpf.ValueLinear {
+		key, spec, ok := strings.Cut(a.Linear, "=")
+		parts := strings.Split(spec, ":")
+		var nums [3]int64
+		var err error
+		for i := 0; ok && err == nil && len(parts) == 3 && i < 3; i++ {
+			nums[i], err = strconv.ParseInt(parts[i], 0, 64)
+		}
+		if !ok || len(parts) != 3 || err != nil || nums[2] <= 0 || nums[1] <= nums[0] {
+			return usagef("bad --lhist %q: want KEY=MIN:MAX:STEP with MIN < MAX and STEP > 0", a.Linear)
+		}
+		if n := (nums[1] - nums[0] + nums[2] - 1) / nums[2]; n > 1024 {
+			return usagef("bad --lhist %q: %d buckets; at most 1024", a.Linear, n)
+		}
+		agg.Of, agg.Min, agg.Max, agg.Step = key, nums[0], nums[1], nums[2]
+	}
+	a.agg = agg
+	return nil
+}
+
+// runAggregate counts in the kernel and prints snapshots: on every
+// interval and at the end.
+func runAggregate(ctx context.Context, opts *attachOptions, s *trace.Session) error {
+	view := text.NewAggregates(opts.IO.Out, opts.IO.ErrOut, opts.IO.IsTerminal)
+	view.Live = opts.Interval > 0
+	var until <-chan time.Time
+	if opts.Duration > 0 {
+		until = time.After(opts.Duration)
+	}
+	var err error
+	s.RunAggregate(ctx, until, opts.Interval, func(final bool) {
+		snap, serr := s.Snapshot(opts.Reset && !final, opts.Top)
+		if serr != nil {
+			err = serr
+			return
+		}
+		snap.Final = final
+		if opts.JSON {
+			_, serr = opts.IO.Out.Write(jsonl.AppendSnapshot(nil, snap))
+		} else {
+			serr = view.Snapshot(snap)
+		}
+		if serr != nil && err == nil {
+			err = fmt.Errorf("write snapshot: %w", serr)
+		}
+	})
+	return err
+}
