@@ -692,7 +692,10 @@ func (s *Session) release() error {
 }
 
 // aggMaps makes the maps of an aggregating session: the rows, a per-CPU
-// hash allocated as rows come, and the scratch area each hit is read into.
+// hash, and the scratch area each hit is read into. The rows are
+// allocated up front: a map that allocates as rows come fails an insert
+// when its per-CPU cache runs dry in a burst of new keys, and the hit is
+// dropped though the map has room.
 func (s *Session) aggMaps() error {
 	a := s.agg
 	n, err := ebpf.PossibleCPU()
@@ -709,7 +712,7 @@ func (s *Session) aggMaps() error {
 		return permErr(fmt.Errorf("create scratch map: %w", err))
 	}
 	s.aggMap, err = ebpf.NewMap(&ebpf.MapSpec{Name: "usdtkit_agg", Type: ebpf.PerCPUHash, KeySize: uint32(a.keySize()),
-		ValueSize: uint32(a.valueSize()), MaxEntries: uint32(a.MaxKeys), Flags: unix.BPF_F_NO_PREALLOC})
+		ValueSize: uint32(a.valueSize()), MaxEntries: uint32(a.MaxKeys)})
 	if err != nil {
 		return permErr(fmt.Errorf("create aggregation map of %d keys: %w", a.MaxKeys, err))
 	}

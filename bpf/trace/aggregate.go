@@ -27,12 +27,17 @@ type Aggregation struct {
 	Of    string // the integer argument of Value, "" for ValueCount
 	// Min, Max and Step are the linear buckets of ValueLinear.
 	Min, Max, Step int64
-	// MaxKeys bounds the rows; DefaultMaxKeys when 0.
+	// MaxKeys bounds the rows; when 0, DefaultMaxKeys, or HistMaxKeys
+	// with a histogram.
 	MaxKeys int
 }
 
-// DefaultMaxKeys is the default bound on an aggregation's rows.
-const DefaultMaxKeys = 65536
+// The default bounds on an aggregation's rows. The rows are allocated up
+// front, for every CPU: a histogram's row holds its buckets.
+const (
+	DefaultMaxKeys = 65536
+	HistMaxKeys    = 8192
+)
 
 // keyRef is a key of the command line resolved in one tracepoint.
 type keyRef struct {
@@ -113,6 +118,9 @@ func (a *Aggregation) plan(tps []*Tracepoint, where *Expr) (*aggPlan, error) {
 		MaxKeys: a.MaxKeys, Tracepoints: map[string]bpf.AggTracepoint{}}}
 	if p.bpf.MaxKeys == 0 {
 		p.bpf.MaxKeys = DefaultMaxKeys
+		if a.Value == bpf.ValueHist || a.Value == bpf.ValueLinear {
+			p.bpf.MaxKeys = HistMaxKeys
+		}
 	}
 	seen := map[string]bool{}
 	for _, name := range a.By {

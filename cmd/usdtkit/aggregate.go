@@ -39,7 +39,7 @@ func (a *aggFlags) add(cmd *cobra.Command) {
 	f.DurationVar(&a.Interval, "interval", 0, "print a snapshot of the counts every D, redrawn in place on a terminal")
 	f.BoolVar(&a.Reset, "reset", false, "clear the counts after each --interval snapshot")
 	f.IntVar(&a.Top, "top", 0, "keep the N largest rows of each snapshot")
-	f.IntVar(&a.MapSize, "map-size", trace.DefaultMaxKeys, "the most rows counted; hits of other keys are counted as dropped")
+	f.IntVar(&a.MapSize, "map-size", 0, fmt.Sprintf("the most rows counted, hits of other keys counted as dropped (default %d, %d with a histogram)", trace.DefaultMaxKeys, trace.HistMaxKeys))
 }
 
 // check reads the flags into an aggregation, or none for streaming.
@@ -65,7 +65,7 @@ func (a *aggFlags) check() error {
 	switch {
 	case values > 1:
 		return usagef("give one of --sum, --stats, --hist and --lhist")
-	case a.MapSize <= 0:
+	case a.MapSize < 0:
 		return usagef("--map-size must be at least 1")
 	case a.Top < 0 || a.Interval < 0:
 		return usagef("--top and --interval must not be negative")

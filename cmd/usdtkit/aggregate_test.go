@@ -313,3 +313,67 @@ func TestAggregateLikeBpftrace(t *testing.T) {
 		t.Errorf("usdtkit counted %v, bpftrace %v\nbpftrace printed:\n%s", ours, theirs, btOut.String())
 	}
 }
+
+// The live view in a real terminal: tmux runs attach --interval, and the
+// screen shows one snapshot at a time, redrawn in place, then the final
+// one.
+func TestAggregateLiveView(t *testing.T) {
+	bpftest.Require(t)
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		elftest.Unavailable(t, "tmux is not installed (Debian: apt-get install tmux)")
+	}
+	bin, doc := demo(t)
+	self, _ := os.Executable()
+	dir := t.TempDir()
+	usdtkit := filepath.Join(dir, "usdtkit")
+	if err := os.Symlink(self, usdtkit); err != nil { // testscript.Main runs it as usdtkit
+		t.Fatal(err)
+	}
+	session := fmt.Sprintf("usdtkit-live-%d", os.Getpid())
+	script := fmt.Sprintf("%s attach %s 'net:*_message' --docs %s --by peer_id,message_type --sum message_size --interval 200ms -- %s --iterations 40 --interval-ms 50; echo done; sleep 60",
+		usdtkit, bin, doc, bin)
+	if out, err := exec.Command(tmux, "new-session", "-d", "-s", session, "-x", "150", "-y", "50", script).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v: %s", err, out)
+	}
+	defer exec.Command(tmux, "kill-session", "-t", session).Run()
+	capture := func() string {
+		out, err := exec.Command(tmux, "capture-pane", "-p", "-t", session).Output()
+		if err != nil {
+			t.Fatalf("tmux capture-pane: %v", err)
+		}
+		return string(out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var live string
+	for time.Now().Before(deadline) {
+		if s := capture(); strings.Contains(s, "every interval (Ctrl-C to end)") && strings.Contains(s, "usdtkit:") && strings.Contains(s, "dropped keys") {
+			live = s
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if live == "" {
+		t.Fatalf("no live snapshot on the screen:\n%s", capture())
+	}
+	// Redrawn in place: one snapshot on the screen, its header at the top.
+	if n := strings.Count(live, "every interval (Ctrl-C to end)"); n != 1 || !strings.HasPrefix(strings.TrimSpace(live), "usdtkit: ") {
+		t.Errorf("the screen holds %d snapshots, want 1 at the top:\n%s", n, live)
+	}
+	for _, want := range []string{"PEER ID", "MESSAGE TYPE", "COUNT", "SUM", "net:inbound_message"} {
+		if !strings.Contains(live, want) {
+			t.Errorf("the live view lacks %q:\n%s", want, live)
+		}
+	}
+	var final string
+	for time.Now().Before(deadline) {
+		if s := capture(); strings.Contains(s, "done") {
+			final = s
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(final, ", final") || strings.Contains(final, "every interval") {
+		t.Errorf("the final snapshot is not what the screen shows at the end:\n%s", final)
+	}
+}
