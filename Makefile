@@ -18,7 +18,7 @@ DEMO_BIN  := $(DEMO)/build/minid
 # that the readelf oracle test reads.
 APT_PACKAGES := gcc g++ make git binutils systemtap-sdt-dev \
 	lib32gcc-12-dev libc6-dev-i386 gcc-12-aarch64-linux-gnu g++-12-aarch64-linux-gnu libc6-dev-arm64-cross \
-	qemu-user-static tmux \
+	qemu-user-static tmux nats-server prometheus \
 	bpftrace bpfcc-tools python3-bpfcc linux-headers-amd64 \
 	postgresql-15 openjdk-17-jre-headless libruby3.1 python3.11 libvirt0 php8.2-cli
 

@@ -299,6 +299,15 @@ type Bucket struct {
 	Count     uint64
 }
 
+// Aggregation is what the session counts in the kernel, nil when it
+// streams events.
+func (s *Session) Aggregation() *Aggregation {
+	if s.agg == nil {
+		return nil
+	}
+	return s.agg.a
+}
+
 // Snapshot reads the aggregation; with reset the rows are cleared as they
 // are read. top, when above 0, keeps the top largest rows (by count, then
 // by sum).

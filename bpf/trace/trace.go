@@ -52,6 +52,8 @@ type Options struct {
 	// Where, when not nil, is what a hit must pass, in the kernel, to be
 	// sent or counted.
 	Where *Expr
+	// Credential, when not nil, is the user Command runs as.
+	Credential *syscall.Credential
 }
 
 // Tracepoint is one attached tracepoint and how its arguments are read.
@@ -191,6 +193,9 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 	if len(o.Command) > 0 {
 		c := exec.Command(o.Command[0], o.Command[1:]...)
 		c.Stdin, c.Stdout, c.Stderr = o.Stdin, o.Stdout, o.Stderr
+		if o.Credential != nil {
+			c.SysProcAttr = &syscall.SysProcAttr{Credential: o.Credential}
+		}
 		st, err := bpf.StartStopped(c)
 		if err != nil {
 			return nil, fmt.Errorf("start %s: %w", o.Command[0], err)
@@ -271,6 +276,13 @@ func attachError(err error) error {
 		return fmt.Errorf("%w (is another tracer, e.g. bcc, attached to this binary without its semaphore? detach it and retry)", err)
 	}
 	return err
+}
+
+// Sink takes a session's events: an output.
+type Sink interface {
+	Event(*Event) error
+	// Flush writes what the sink holds back.
+	Flush() error
 }
 
 // Event is one hit, with the tracepoint it belongs to.

@@ -99,7 +99,7 @@ func (a *aggFlags) check() error {
 
 // runAggregate counts in the kernel and prints snapshots: on every
 // interval and at the end.
-func runAggregate(ctx context.Context, opts *attachOptions, s *trace.Session) error {
+func runAggregate(ctx context.Context, opts *attachOptions, s *trace.Session, ex *exporter) error {
 	view := text.NewAggregates(opts.IO.Out, opts.IO.ErrOut, opts.IO.IsTerminal)
 	view.Live = opts.Interval > 0
 	var until <-chan time.Time
@@ -114,9 +114,13 @@ func runAggregate(ctx context.Context, opts *attachOptions, s *trace.Session) er
 			return
 		}
 		snap.Final = final
-		if opts.JSON {
+		switch {
+		case ex.pub != nil:
+			ex.pub.Snapshot(snap)
+		case ex.exporting():
+		case opts.JSON:
 			_, serr = opts.IO.Out.Write(jsonl.AppendSnapshot(nil, snap))
-		} else {
+		default:
 			serr = view.Snapshot(snap)
 		}
 		if serr != nil && err == nil {

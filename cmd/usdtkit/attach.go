@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -27,6 +28,7 @@ type attachOptions struct {
 	Duration time.Duration
 	readFlags
 	aggFlags
+	exportFlags
 }
 
 func newAttachCmd(io *IOStreams) *cobra.Command {
@@ -74,6 +76,7 @@ CAP_BPF+CAP_PERFMON.`,
 	f.IntVar(&opts.Count, "count", 0, "stop after N events")
 	f.DurationVar(&opts.Duration, "duration", 0, "stop after this long (e.g. 10s)")
 	opts.aggFlags.add(cmd)
+	opts.exportFlags.add(cmd)
 	return cmd
 }
 
@@ -151,6 +154,9 @@ func (o *attachOptions) resolve(args []string) error {
 	if o.agg != nil && o.Count > 0 {
 		return usagef("--count goes with streaming; an aggregation ends with --duration, the command, or Ctrl-C")
 	}
+	if err := o.exportFlags.check(o.Reset); err != nil {
+		return err
+	}
 	return o.readFlags.check()
 }
 
@@ -176,8 +182,14 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	if err := trace.Check(tps, o.Aggregate, o.Where); err != nil {
 		return &usageError{err}
 	}
+	ex, err := opts.exportFlags.open(opts.IO.ErrOut)
+	if err != nil {
+		return err
+	}
+	o.Credential = opts.cred
 	s, err := trace.Start(ctx, o)
 	if err != nil {
+		ex.close()
 		return err
 	}
 	sites := 0
@@ -186,26 +198,34 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "usdtkit: attached %d tracepoints (%d call sites) of %s in %s\n",
 		len(s.Tracepoints), sites, opts.Target, s.Attached.Round(time.Microsecond))
-	if opts.agg != nil {
-		err := runAggregate(ctx, opts, s)
-		closeErr := s.Close()
-		text.Summary(opts.IO.ErrOut, s.Stats(), opts.agg != nil)
-		if err != nil {
-			return err
-		}
-		return closeErr
+	if err := ex.serve(s); err != nil {
+		s.Close()
+		ex.close()
+		return err
 	}
+	var runErr error
+	if opts.agg != nil {
+		runErr = runAggregate(ctx, opts, s, ex)
+	} else {
+		runErr = stream(ctx, opts, s, ex)
+	}
+	closeErr := s.Close()
+	text.Summary(opts.IO.ErrOut, s.Stats(), opts.agg != nil)
+	exErr := ex.close()
+	return errors.Join(runErr, closeErr, exErr)
+}
+
+// stream hands every event to its sink until the session ends.
+func stream(ctx context.Context, opts *attachOptions, s *trace.Session, ex *exporter) error {
 	var until <-chan time.Time
 	if opts.Duration > 0 {
 		until = time.After(opts.Duration)
 	}
-	var sink interface {
-		Event(*trace.Event) error
-		Flush() error
-	} = text.NewWriter(opts.IO.Out)
+	var sink trace.Sink = text.NewWriter(opts.IO.Out)
 	if opts.JSON {
 		sink = jsonl.NewWriter(opts.IO.Out)
 	}
+	sink = ex.sink(sink)
 	seen := 0
 	var writeErr error
 	s.Run(ctx, until, func(ev *trace.Event) bool {
@@ -221,10 +241,8 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	if err := sink.Flush(); err != nil && writeErr == nil {
 		writeErr = err
 	}
-	closeErr := s.Close()
-	text.Summary(opts.IO.ErrOut, s.Stats(), opts.agg != nil)
 	if writeErr != nil {
 		return fmt.Errorf("write events: %w", writeErr)
 	}
-	return closeErr
+	return nil
 }

@@ -38,6 +38,8 @@ var depsPolicy = map[string]rule{
 	"bpf/trace/text":    {project: []string{"bpf/trace", "bpf"}, thirdParty: []string{"github.com/olekukonko/tablewriter"}},
 	"bpf/trace/jsonl":   {project: []string{"bpf/trace"}},
 	"bpf/trace/follow":  {project: []string{"bpf/trace", "bpf/trace/text", "docs/contract", "elf"}, thirdParty: []string{"github.com/fsnotify/fsnotify"}},
+	"bpf/trace/metrics": {project: []string{"bpf/trace", "bpf"}, thirdParty: []string{"github.com/prometheus/client_golang"}},
+	"bpf/trace/publish": {project: []string{"bpf/trace", "bpf/trace/jsonl"}, thirdParty: []string{"github.com/nats-io/nats.go"}},
 	"cmd/usdtkit":       {project: []string{"*"}, thirdParty: []string{"github.com/spf13/cobra", "github.com/spf13/pflag", "golang.org/x/term"}},
 	"cmd/usdtkit-bench": {project: []string{"elf"}},
 }
@@ -45,7 +47,7 @@ var depsPolicy = map[string]rule{
 // testSupport are what any package's tests may import besides its rule.
 var testSupport = rule{
 	project:    []string{"elf/elftest", "bpf/bpftest"},
-	thirdParty: []string{"github.com/rogpeppe/go-internal"},
+	thirdParty: []string{"github.com/rogpeppe/go-internal", "github.com/nats-io/nats.go"}, // a real NATS client reads what is published
 }
 
 // pkg is one package as go list -test reports it.

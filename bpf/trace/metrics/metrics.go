@@ -1,0 +1,234 @@
+// Package metrics serves a trace session's counts as Prometheus metrics,
+// read at every scrape: hits per tracepoint, lost events and read
+// failures, and an aggregation's rows read from the kernel's map (keys as
+// labels, sums as counters, histograms with their le buckets), with the
+// Go and process collectors.
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/usdtkit/usdtkit/bpf"
+	"github.com/usdtkit/usdtkit/bpf/trace"
+)
+
+// Counter is a count another part of the session keeps, served as a
+// counter: the NATS publisher's dropped messages, say.
+type Counter struct {
+	Name, Help string
+	Value      func() uint64
+}
+
+// Collector collects a session's metrics at each scrape.
+type Collector struct {
+	s     *trace.Session
+	extra []Counter
+
+	hits, lost, dropped, failures *prometheus.Desc
+	rowHits, rowSum, rowMin       *prometheus.Desc
+	rowMax, rowHist               *prometheus.Desc
+	extraDescs                    []*prometheus.Desc
+}
+
+// New collects the metrics of s, and the extra counters.
+func New(s *trace.Session, extra ...Counter) (*Collector, error) {
+	c := &Collector{s: s, extra: extra}
+	c.hits = prometheus.NewDesc("usdtkit_tracepoint_hits_total", "Hits of a tracepoint, counted in the kernel.", []string{"tracepoint"}, nil)
+	c.lost = prometheus.NewDesc("usdtkit_events_lost_total", "Events dropped because the ring buffer was full (their hits are counted).", nil, nil)
+	c.dropped = prometheus.NewDesc("usdtkit_dropped_keys_total", "Hits an aggregation did not count because their key found no room in the map.", nil, nil)
+	c.failures = prometheus.NewDesc("usdtkit_read_failures_total", "Argument values, strings and buffers that could not be read.", nil, nil)
+	if a := s.Aggregation(); a != nil {
+		labels := rowLabels(a)
+		for _, l := range labels[1:] {
+			if l == "value" && a.Value != bpf.ValueCount {
+				return nil, errors.New("--metrics: the --by key value is the name of the label that says which argument is aggregated: name the key argN")
+			}
+		}
+		c.rowHits = prometheus.NewDesc("usdtkit_aggregate_hits_total", "Hits counted in the row of a key (--by).", labels, nil)
+		if a.Value != bpf.ValueCount {
+			withValue := append(append([]string{}, labels...), "value")
+			c.rowSum = prometheus.NewDesc("usdtkit_aggregate_sum_total", "Sum of the aggregated argument (value) in a row.", withValue, nil)
+			c.rowMin = prometheus.NewDesc("usdtkit_aggregate_min", "Least value of the aggregated argument in a row.", withValue, nil)
+			c.rowMax = prometheus.NewDesc("usdtkit_aggregate_max", "Greatest value of the aggregated argument in a row.", withValue, nil)
+			c.rowHist = prometheus.NewDesc("usdtkit_aggregate_value", "Histogram of the aggregated argument in a row.", withValue, nil)
+		}
+	}
+	for _, e := range extra {
+		c.extraDescs = append(c.extraDescs, prometheus.NewDesc(e.Name, e.Help, nil, nil))
+	}
+	return c, nil
+}
+
+// rowLabels are the labels of an aggregation's rows: the tracepoint, then
+// the keys.
+func rowLabels(a *trace.Aggregation) []string {
+	labels := []string{"tracepoint"}
+	for _, k := range a.By {
+		if k != "tracepoint" {
+			labels = append(labels, k)
+		}
+	}
+	return labels
+}
+
+// Describe sends the descriptions of every metric.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.hits, c.lost, c.dropped, c.failures, c.rowHits, c.rowSum, c.rowMin, c.rowMax, c.rowHist} {
+		if d != nil {
+			ch <- d
+		}
+	}
+	for _, d := range c.extraDescs {
+		ch <- d
+	}
+}
+
+// Collect reads the session's counts, and an aggregation's rows, now.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	for _, tp := range st.Tracepoints {
+		ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(tp.Hits), tp.Probe)
+	}
+	lost, dropped := st.Lost, uint64(0)
+	a := c.s.Aggregation()
+	if a != nil {
+		lost, dropped = 0, st.Lost
+	}
+	ch <- prometheus.MustNewConstMetric(c.lost, prometheus.CounterValue, float64(lost))
+	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(dropped))
+	ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(st.ReadFailures))
+	for i, e := range c.extra {
+		ch <- prometheus.MustNewConstMetric(c.extraDescs[i], prometheus.CounterValue, float64(e.Value()))
+	}
+	if a == nil {
+		return
+	}
+	snap, err := c.s.Snapshot(false, 0)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.rowHits, err)
+		return
+	}
+	for _, r := range snap.Rows {
+		labels := []string{r.Tracepoint}
+		for i, k := range snap.By {
+			if k != "tracepoint" {
+				labels = append(labels, fmt.Sprint(r.Key[i]))
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(c.rowHits, prometheus.CounterValue, float64(r.Count), labels...)
+		if c.rowSum == nil {
+			continue
+		}
+		withValue := append(append([]string{}, labels...), snap.Of)
+		ch <- prometheus.MustNewConstMetric(c.rowSum, prometheus.CounterValue, number(r.Sum), withValue...)
+		if r.Min != nil {
+			ch <- prometheus.MustNewConstMetric(c.rowMin, prometheus.GaugeValue, number(r.Min), withValue...)
+			ch <- prometheus.MustNewConstMetric(c.rowMax, prometheus.GaugeValue, number(r.Max), withValue...)
+		}
+		if snap.Value == bpf.ValueHist || snap.Value == bpf.ValueLinear {
+			ch <- prometheus.MustNewConstHistogram(c.rowHist, r.Count, number(r.Sum), cumulative(r.Buckets), withValue...)
+		}
+	}
+}
+
+// number is an int64 or uint64 of a row as a float.
+func number(v any) float64 {
+	switch n := v.(type) {
+	case int64:
+		return float64(n)
+	case uint64:
+		return float64(n)
+	}
+	return math.NaN()
+}
+
+// cumulative turns a row's buckets into Prometheus's: upper bounds (le)
+// with the count of values at or below each. A bucket open above is the
+// +Inf bucket Prometheus adds itself.
+func cumulative(bs []trace.Bucket) map[float64]uint64 {
+	type bound struct {
+		le    float64
+		count uint64
+	}
+	var bounds []bound
+	for _, b := range bs {
+		if b.High == nil {
+			continue
+		}
+		bounds = append(bounds, bound{number(b.High), b.Count})
+	}
+	sort.Slice(bounds, func(i, j int) bool { return bounds[i].le < bounds[j].le })
+	out := map[float64]uint64{}
+	var sum uint64
+	for _, b := range bounds {
+		sum += b.count
+		out[b.le] = sum
+	}
+	return out
+}
+
+// Listen binds the address --metrics gives: "HOST:PORT" as it is, ":PORT"
+// on every interface (asked for), and a bare "PORT" on 127.0.0.1 only.
+func Listen(addr string) (net.Listener, error) {
+	if _, err := strconv.ParseUint(addr, 10, 16); err == nil {
+		addr = "127.0.0.1:" + addr
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("--metrics %q: want PORT, HOST:PORT or :PORT", addr)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// Server serves /metrics: the collector's metrics, and the Go and
+// process collectors.
+type Server struct {
+	srv *http.Server
+	l   net.Listener
+}
+
+// Serve starts serving c on l, in the background.
+func Serve(l net.Listener, c *Collector) (*Server, error) {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		return nil, err
+	}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintln(w, "usdtkit: metrics at /metrics")
+	})
+	s := &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, l: l}
+	go s.srv.Serve(l)
+	return s, nil
+}
+
+// Addr is where the server listens.
+func (s *Server) Addr() string { return s.l.Addr().String() }
+
+// Close stops serving.
+func (s *Server) Close() error {
+	if err := s.srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

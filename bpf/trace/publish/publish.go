@@ -1,0 +1,308 @@
+// Package publish sends a trace session's events and snapshots to a NATS
+// server: one message per event, the --json event schema, on the subject
+// PREFIX.<context>.<event>, and each aggregation snapshot on
+// PREFIX.snapshot. With a JetStream stream, every message is acknowledged
+// by the server (at least once).
+//
+// Publishing never blocks the session: messages go through a bounded
+// queue to nats.go, which reconnects after a server restart and buffers
+// what is published meanwhile, up to a bound. A message that finds no
+// room, or that the stream does not acknowledge, is counted as dropped.
+//
+// # Security
+//
+// Credentials (a creds file, user:password in the URL) are never written
+// to messages or errors: URLs are shown without their user information.
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/usdtkit/usdtkit/bpf/trace"
+	"github.com/usdtkit/usdtkit/bpf/trace/jsonl"
+)
+
+// Options say where and how to publish.
+type Options struct {
+	// URL is the server, as nats.go takes it: nats://host:4222,
+	// tls://host:4222, nats://user:password@host:4222, several joined by
+	// commas.
+	URL string
+	// Creds is a NATS credentials file (JWT and NKey seed), "" for none.
+	Creds string
+	// Prefix starts every subject; DefaultPrefix when "".
+	Prefix string
+	// Stream, when set, names a JetStream stream that takes the subjects:
+	// messages are published with acknowledgements.
+	Stream string
+	// Queue bounds the messages waiting for nats.go; DefaultQueue when 0.
+	Queue int
+	// Buffer bounds the bytes nats.go keeps while it reconnects;
+	// DefaultBuffer when 0.
+	Buffer int
+	// Log takes the connection's news: disconnected, reconnected.
+	Log func(format string, v ...any)
+}
+
+// Defaults.
+const (
+	DefaultQueue  = 1 << 16
+	DefaultBuffer = 64 << 20
+)
+
+// DefaultPrefix is "usdtkit.<host>", host the short host name made fit
+// for a subject.
+func DefaultPrefix() string {
+	h, _ := os.Hostname()
+	h, _, _ = strings.Cut(h, ".")
+	return "usdtkit." + Token(h)
+}
+
+// Token makes s one subject token: every character but letters, digits,
+// '-' and '_' becomes '_' (a '.' would split it, '*' and '>' are
+// wildcards); empty, it is "_".
+func Token(s string) string {
+	if s == "" {
+		return "_"
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// CheckPrefix validates a subject prefix: tokens joined by dots, no
+// wildcard, no space.
+func CheckPrefix(p string) error {
+	if p == "" || strings.ContainsAny(p, " \t\r\n*>") || strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") || strings.Contains(p, "..") {
+		return fmt.Errorf("--nats-subject %q: want tokens joined by dots, without spaces or wildcards", p)
+	}
+	return nil
+}
+
+// Redact is url with its user information (a password, a token) left out.
+func Redact(u string) string {
+	var out []string
+	for _, one := range strings.Split(u, ",") {
+		if p, err := url.Parse(strings.TrimSpace(one)); err == nil && p.User != nil {
+			p.User = url.User("REDACTED")
+			one = p.String()
+		}
+		out = append(out, one)
+	}
+	return strings.Join(out, ",")
+}
+
+// Publisher publishes to one NATS server (or cluster).
+type Publisher struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	prefix string
+	queue  chan message
+	done   chan struct{}
+	wg     sync.WaitGroup
+
+	published atomic.Uint64
+	dropped   atomic.Uint64
+	buf       []byte
+}
+
+type message struct {
+	subject string
+	data    []byte
+}
+
+// Connect connects to the server. When it is down, Connect still returns
+// a publisher, which keeps trying in the background and buffers what is
+// published meanwhile; with a stream, Connect fails unless the server is
+// up and has it.
+func Connect(o Options) (*Publisher, error) {
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix()
+	}
+	if err := CheckPrefix(o.Prefix); err != nil {
+		return nil, err
+	}
+	if o.Queue <= 0 {
+		o.Queue = DefaultQueue
+	}
+	if o.Buffer <= 0 {
+		o.Buffer = DefaultBuffer
+	}
+	logf := o.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	shown := Redact(o.URL)
+	opts := []nats.Option{
+		nats.Name("usdtkit"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectBufSize(o.Buffer),
+		nats.RetryOnFailedConnect(o.Stream == ""),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				logf("nats: disconnected from %s (%v); publishing into a buffer of %d bytes until it is back", shown, err, o.Buffer)
+			}
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { logf("nats: reconnected to %s", shown) }),
+	}
+	if o.Creds != "" {
+		if _, err := os.Stat(o.Creds); err != nil {
+			return nil, fmt.Errorf("--nats-creds: %w", err)
+		}
+		opts = append(opts, nats.UserCredentials(o.Creds))
+	}
+	nc, err := nats.Connect(o.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats %s: %s", shown, redactErr(err, o.URL))
+	}
+	p := &Publisher{nc: nc, prefix: o.Prefix, queue: make(chan message, o.Queue), done: make(chan struct{})}
+	if o.Stream != "" {
+		js, err := jetstream.New(nc,
+			jetstream.WithPublishAsyncMaxPending(4096),
+			jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { p.dropped.Add(1) }))
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("jetstream: %w", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := js.Stream(ctx, o.Stream); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("--nats-stream %s: %w (create it, with subjects %s.>)", o.Stream, err, o.Prefix)
+		}
+		p.js = js
+	}
+	p.wg.Add(1)
+	go p.run()
+	return p, nil
+}
+
+// redactErr is err's text without the URL's credentials.
+func redactErr(err error, u string) string {
+	msg := err.Error()
+	if p, perr := url.Parse(u); perr == nil && p.User != nil {
+		if pw, ok := p.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "REDACTED")
+		}
+		msg = strings.ReplaceAll(msg, p.User.Username(), "REDACTED")
+	}
+	return msg
+}
+
+// run hands the queued messages to nats.go.
+func (p *Publisher) run() {
+	defer p.wg.Done()
+	for {
+		select {
+		case m := <-p.queue:
+			p.send(m)
+		case <-p.done:
+			for {
+				select {
+				case m := <-p.queue:
+					p.send(m)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (p *Publisher) send(m message) {
+	var err error
+	if p.js != nil {
+		_, err = p.js.PublishAsync(m.subject, m.data)
+	} else {
+		err = p.nc.Publish(m.subject, m.data)
+	}
+	if err != nil {
+		p.dropped.Add(1) // the reconnect buffer is full, or the stream is stalled
+		return
+	}
+	p.published.Add(1)
+}
+
+// enqueue queues one message; without room, it is counted as dropped.
+func (p *Publisher) enqueue(subject string, data []byte) {
+	select {
+	case p.queue <- message{subject, data}:
+	default:
+		p.dropped.Add(1)
+	}
+}
+
+// Subject is the subject of a tracepoint's events.
+func (p *Publisher) Subject(tracepoint string) string {
+	ctx, event, _ := strings.Cut(tracepoint, ":")
+	return p.prefix + "." + Token(ctx) + "." + Token(event)
+}
+
+// Event publishes one event, in the --json schema.
+func (p *Publisher) Event(ev *trace.Event) error {
+	data := jsonl.Append(nil, ev)
+	p.enqueue(p.Subject(ev.Probe), data[:len(data)-1])
+	return nil
+}
+
+// Snapshot publishes one aggregation snapshot on PREFIX.snapshot.
+func (p *Publisher) Snapshot(s *trace.Snapshot) {
+	data := jsonl.AppendSnapshot(nil, s)
+	p.enqueue(p.prefix+".snapshot", data[:len(data)-1])
+}
+
+// Flush does nothing: messages leave as they come.
+func (p *Publisher) Flush() error { return nil }
+
+// Dropped is how many messages found no room, in the queue or nats.go's
+// reconnect buffer, or were not acknowledged by the stream.
+func (p *Publisher) Dropped() uint64 { return p.dropped.Load() }
+
+// Published is how many messages were handed to nats.go.
+func (p *Publisher) Published() uint64 { return p.published.Load() }
+
+// ErrUndelivered says that messages were still buffered when Close gave
+// up waiting for the server.
+var ErrUndelivered = errors.New("messages not delivered")
+
+// Close sends what is queued, waits up to timeout for the server to take
+// it (and, with a stream, acknowledge it), and disconnects. What is still
+// buffered then is counted as dropped.
+func (p *Publisher) Close(timeout time.Duration) error {
+	close(p.done)
+	p.wg.Wait()
+	var err error
+	deadline := time.Now().Add(timeout)
+	if p.js != nil {
+		select {
+		case <-p.js.PublishAsyncComplete():
+		case <-time.After(timeout):
+			n := p.js.PublishAsyncPending()
+			p.dropped.Add(uint64(n))
+			err = fmt.Errorf("%w: %d not acknowledged within %s", ErrUndelivered, n, timeout)
+		}
+	}
+	if ferr := p.nc.FlushTimeout(max(time.Until(deadline), time.Millisecond)); ferr != nil && err == nil {
+		if n, _ := p.nc.Buffered(); n > 0 {
+			err = fmt.Errorf("%w: %d bytes still buffered after %s: %v", ErrUndelivered, n, timeout, ferr)
+		}
+	}
+	p.nc.Close()
+	return err
+}
