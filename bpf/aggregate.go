@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -691,6 +692,10 @@ func (s *Session) Snapshot(reset bool) ([]AggRow, error) {
 	a := s.agg
 	keySize := a.keySize()
 	stride := (a.valueSize() + 7) &^ 7
+	if rows, err := s.snapshotBatch(reset, keySize, stride); err == nil {
+		return rows, nil
+	}
+	// Kernels without batch lookups: a key at a time.
 	var rows []AggRow
 	key := make([]byte, keySize)
 	var prev any // nil: the first key
@@ -722,6 +727,41 @@ func (s *Session) Snapshot(reset bool) ([]AggRow, error) {
 		rows = append(rows, mergeRow(a, s.aggSigned(k), k, raw, stride))
 	}
 	return rows, nil
+}
+
+// snapshotBatch reads the rows thousands at a time, in one system call
+// each.
+func (s *Session) snapshotBatch(reset bool, keySize, stride int) ([]AggRow, error) {
+	const batch = 4096
+	keys := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(keySize, reflect.TypeOf(byte(0)))), batch, batch)
+	values := make([]byte, batch*stride*s.ncpu)
+	var cursor ebpf.MapBatchCursor
+	var rows []AggRow
+	for {
+		var n int
+		var err error
+		if reset {
+			n, err = s.aggMap.BatchLookupAndDelete(&cursor, keys.Interface(), values, nil)
+		} else {
+			n, err = s.aggMap.BatchLookup(&cursor, keys.Interface(), values, nil)
+		}
+		done := errors.Is(err, ebpf.ErrKeyNotExist)
+		if err != nil && !done {
+			if len(rows) > 0 {
+				return rows, fmt.Errorf("snapshot: %w", err)
+			}
+			return nil, err // try a key at a time
+		}
+		for i := 0; i < n; i++ {
+			k := make([]byte, keySize)
+			reflect.Copy(reflect.ValueOf(k), keys.Index(i))
+			raw := values[i*stride*s.ncpu : (i+1)*stride*s.ncpu]
+			rows = append(rows, mergeRow(s.agg, s.aggSigned(k), k, raw, stride))
+		}
+		if done {
+			return rows, nil
+		}
+	}
 }
 
 // aggSigned reports whether the value of the row with key k is signed.

@@ -309,8 +309,9 @@ func (s *Session) Aggregation() *Aggregation {
 }
 
 // Snapshot reads the aggregation; with reset the rows are cleared as they
-// are read. top, when above 0, keeps the top largest rows (by count, then
-// by sum).
+// are read. The rows come largest first (by count, then in the order of
+// their keys); top, when above 0, keeps the top largest; with top -1 they
+// are not sorted (a scrape does not need them in order).
 func (s *Session) Snapshot(reset bool, top int) (*Snapshot, error) {
 	if s.agg == nil {
 		return nil, fmt.Errorf("snapshot: the session does not aggregate")
@@ -329,16 +330,30 @@ func (s *Session) Snapshot(reset bool, top int) (*Snapshot, error) {
 	for _, r := range raw {
 		snap.Rows = append(snap.Rows, s.agg.row(s.Tracepoints, r))
 	}
-	sort.SliceStable(snap.Rows, func(i, j int) bool {
-		x, y := snap.Rows[i], snap.Rows[j]
+	if top < 0 {
+		return snap, nil
+	}
+	// Largest first; ties in the order of their keys' text, made once.
+	order := make([]string, len(snap.Rows))
+	for i, r := range snap.Rows {
+		order[i] = r.Tracepoint + "\x00" + fmt.Sprint(r.Key...)
+	}
+	idx := make([]int, len(snap.Rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		x, y := &snap.Rows[idx[a]], &snap.Rows[idx[b]]
 		if x.Count != y.Count {
 			return x.Count > y.Count
 		}
-		if x.Tracepoint != y.Tracepoint {
-			return x.Tracepoint < y.Tracepoint
-		}
-		return fmt.Sprint(x.Key) < fmt.Sprint(y.Key)
+		return order[idx[a]] < order[idx[b]]
 	})
+	sorted := make([]Row, len(snap.Rows))
+	for i, j := range idx {
+		sorted[i] = snap.Rows[j]
+	}
+	snap.Rows = sorted
 	if top > 0 && len(snap.Rows) > top {
 		snap.Omitted = len(snap.Rows) - top
 		snap.Rows = snap.Rows[:top]

@@ -114,7 +114,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if a == nil {
 		return
 	}
-	snap, err := c.s.Snapshot(false, 0)
+	snap, err := c.s.Snapshot(false, -1)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.rowHits, err)
 		return
