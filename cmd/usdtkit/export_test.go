@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -261,9 +262,10 @@ func TestNATSRestart(t *testing.T) {
 	_ = published
 }
 
-// A real Prometheus scrapes attach --metrics: the hit counter is there,
-// with the aggregation's rows as labelled series, and promtool accepts
-// the page.
+// A real Prometheus scrapes the three exporters docs/monitoring.md runs
+// on a node: the hit counters are there, with the aggregations' rows as
+// labelled series; promtool accepts the pages; every histogram row has
+// the same buckets; and every query of the example dashboard has data.
 func TestMetricsPrometheus(t *testing.T) {
 	bpftest.Require(t)
 	for _, tool := range []string{"prometheus", "promtool"} {
@@ -272,9 +274,38 @@ func TestMetricsPrometheus(t *testing.T) {
 		}
 	}
 	bin, doc := demo(t)
+	node := exec.Command(bin, "--interval-ms", "20")
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { node.Process.Kill(); node.Wait() }()
+	pid := strconv.Itoa(node.Process.Pid)
+	exporters := [][]string{
+		{"net:*_message", "--by", "message_type", "--sum", "message_size"},
+		{"validation:block_connected", "--hist", "time_it_took"},
+		{"mempool:*"},
+	}
 	dir := t.TempDir()
-	port, promPort := freePort(t), freePort(t)
-	config := fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: usdtkit\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n", port)
+	promPort := freePort(t)
+	var ports, targets []string
+	for _, args := range exporters {
+		port := strconv.Itoa(freePort(t))
+		ports = append(ports, port)
+		targets = append(targets, "'127.0.0.1:"+port+"'")
+		us := usdtkitCmd(append(append([]string{"attach", bin}, args...), "--docs", doc, "-p", pid, "--metrics", port)...)
+		var stderr bpftest.Buffer
+		us.Stderr = &stderr
+		if err := us.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			us.Process.Kill()
+			if us.Wait(); t.Failed() {
+				t.Logf("usdtkit attach %s said:\n%s", strings.Join(args, " "), stderr.String())
+			}
+		}()
+	}
+	config := fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: usdtkit\n    static_configs:\n      - targets: [%s]\n        labels: {node: demo}\n", strings.Join(targets, ", "))
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -284,59 +315,128 @@ func TestMetricsPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { prom.Process.Kill(); prom.Wait() }()
-	us := usdtkitCmd("attach", bin, "net:*_message", "--docs", doc, "--by", "message_type", "--hist", "message_size", "--metrics", strconv.Itoa(port),
-		"--", bin, "--iterations", "100", "--interval-ms", "60")
+
+	// The dashboard's queries, with what Grafana puts for its variables.
+	var dashboard struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	data, err := os.ReadFile("../../docs/monitoring/grafana-bitcoind.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &dashboard); err != nil {
+		t.Fatalf("docs/monitoring/grafana-bitcoind.json: %v", err)
+	}
+	pending := map[string]string{}
+	for _, p := range dashboard.Panels {
+		for _, tg := range p.Targets {
+			pending[strings.NewReplacer("$node", ".*", "$__rate_interval", "10s").Replace(tg.Expr)] = p.Title
+		}
+	}
+	if len(pending) < 8 {
+		t.Fatalf("the dashboard has %d queries", len(pending))
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for len(pending) > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		for q := range pending {
+			r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/query?query=%s", promPort, url.QueryEscape(q)))
+			if err != nil {
+				continue
+			}
+			var res struct {
+				Status string
+				Error  string
+				Data   struct{ Result []json.RawMessage }
+			}
+			json.NewDecoder(r.Body).Decode(&res)
+			r.Body.Close()
+			if res.Status == "error" {
+				t.Fatalf("Prometheus refuses the query %s: %s", q, res.Error)
+			}
+			if len(res.Data.Result) > 0 {
+				delete(pending, q)
+			}
+		}
+	}
+	for q, title := range pending {
+		t.Errorf("panel %q: no data for %s", title, q)
+	}
+
+	pages := ""
+	for _, port := range ports {
+		r, err := http.Get("http://127.0.0.1:" + port + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		check := exec.Command("promtool", "check", "metrics")
+		check.Stdin = bytes.NewReader(b)
+		if out, err := check.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s\n%s", err, out, b)
+		}
+		pages += string(b)
+	}
+	for _, want := range []string{`usdtkit_aggregate_hits_total{message_type="ping",tracepoint="net:inbound_message"}`,
+		`usdtkit_aggregate_sum_total{message_type="inv",tracepoint="net:inbound_message",value="message_size"}`,
+		`usdtkit_aggregate_value_bucket{tracepoint="validation:block_connected",value="time_it_took",le="2.097151e+06"}`,
+		`usdtkit_tracepoint_hits_total{tracepoint="mempool:replaced"}`, "usdtkit_events_lost_total 0", "go_goroutines", "process_cpu_seconds_total"} {
+		if !strings.Contains(pages, want) {
+			t.Errorf("the pages lack %s:\n%s", want, pages)
+		}
+	}
+}
+
+// A Prometheus histogram per row, every row at the same bounds: the rows
+// sum by le.
+func TestMetricsBucketsShared(t *testing.T) {
+	bpftest.Require(t)
+	bin, doc := demo(t)
+	port := strconv.Itoa(freePort(t))
+	us := usdtkitCmd("attach", bin, "net:*_message", "--docs", doc, "--by", "message_type", "--hist", "message_size", "--metrics", port,
+		"--", bin, "--iterations", "100", "--interval-ms", "20")
 	var stderr bpftest.Buffer
 	us.Stderr = &stderr
 	if err := us.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer us.Process.Kill()
-	page := ""
-	var sample float64
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) && sample == 0 {
-		time.Sleep(300 * time.Millisecond)
-		if page == "" {
-			if r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port)); err == nil {
-				b, _ := io.ReadAll(r.Body)
-				r.Body.Close()
-				if strings.Contains(string(b), "usdtkit_aggregate_value_bucket") {
-					page = string(b)
-				}
-			}
-		}
-		q := fmt.Sprintf("http://127.0.0.1:%d/api/v1/query?query=%s", promPort, url.QueryEscape(`usdtkit_tracepoint_hits_total{tracepoint="net:inbound_message"}`))
-		r, err := http.Get(q)
+	defer func() { us.Process.Kill(); us.Wait() }()
+	les := map[string]map[string]bool{}
+	for deadline := time.Now().Add(30 * time.Second); len(les) < 4 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		r, err := http.Get("http://127.0.0.1:" + port + "/metrics")
 		if err != nil {
 			continue
 		}
-		var res struct {
-			Data struct {
-				Result []struct {
-					Value []any `json:"value"`
-				} `json:"result"`
-			} `json:"data"`
-		}
-		json.NewDecoder(r.Body).Decode(&res)
+		b, _ := io.ReadAll(r.Body)
 		r.Body.Close()
-		if len(res.Data.Result) == 1 && len(res.Data.Result[0].Value) == 2 {
-			sample, _ = strconv.ParseFloat(fmt.Sprint(res.Data.Result[0].Value[1]), 64)
+		les = map[string]map[string]bool{}
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.HasPrefix(line, "usdtkit_aggregate_value_bucket{") {
+				continue
+			}
+			at := strings.Index(line, ",le=")
+			row, le := line[:at], line[at:strings.LastIndex(line, " ")]
+			if les[row] == nil {
+				les[row] = map[string]bool{}
+			}
+			les[row][le] = true
 		}
 	}
-	if sample == 0 {
-		t.Fatalf("Prometheus has no usdtkit_tracepoint_hits_total for net:inbound_message; usdtkit said:\n%s", stderr.String())
+	if len(les) < 4 {
+		t.Fatalf("%d histogram rows on the page; usdtkit said:\n%s", len(les), stderr.String())
 	}
-	for _, want := range []string{`usdtkit_aggregate_hits_total{message_type="ping",tracepoint="net:inbound_message"}`,
-		`usdtkit_aggregate_value_bucket{message_type="inv",tracepoint="net:inbound_message",value="message_size",le="63"}`, "usdtkit_events_lost_total 0", "go_goroutines", "process_cpu_seconds_total"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the page lacks %s:\n%s", want, page)
+	var first map[string]bool
+	for row, set := range les {
+		if first == nil {
+			first = set
 		}
-	}
-	check := exec.Command("promtool", "check", "metrics")
-	check.Stdin = strings.NewReader(page)
-	if out, err := check.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
+		if len(set) != len(first) || len(set) < 3 {
+			t.Errorf("the row %s has the buckets %v, another %v", row, set, first)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,13 @@ type Collector struct {
 	rowHits, rowSum, rowMin       *prometheus.Desc
 	rowMax, rowHist               *prometheus.Desc
 	extraDescs                    []*prometheus.Desc
+
+	// bounds are the upper bounds (le) every histogram row is served
+	// with: each one any row has had since the start. So the rows' buckets
+	// sum by le into a histogram too, and a bucket once served stays. A
+	// histogram has at most 65 power-of-two bounds, or its --lhist steps.
+	mu     sync.Mutex
+	bounds []float64
 }
 
 // New collects the metrics of s, and the extra counters.
@@ -119,6 +127,15 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.rowHits, err)
 		return
 	}
+	var bounds []float64
+	if snap.Value == bpf.ValueHist || snap.Value == bpf.ValueLinear {
+		c.mu.Lock()
+		for _, r := range snap.Rows {
+			c.bounds = addBounds(c.bounds, r.Buckets)
+		}
+		bounds = c.bounds
+		c.mu.Unlock()
+	}
 	for _, r := range snap.Rows {
 		labels := []string{r.Tracepoint}
 		for i, k := range snap.By {
@@ -137,7 +154,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.rowMax, prometheus.GaugeValue, number(r.Max), withValue...)
 		}
 		if snap.Value == bpf.ValueHist || snap.Value == bpf.ValueLinear {
-			ch <- prometheus.MustNewConstHistogram(c.rowHist, r.Count, number(r.Sum), cumulative(r.Buckets), withValue...)
+			ch <- prometheus.MustNewConstHistogram(c.rowHist, r.Count, number(r.Sum), cumulative(r.Buckets, bounds), withValue...)
 		}
 	}
 }
@@ -153,27 +170,49 @@ func number(v any) float64 {
 	return math.NaN()
 }
 
-// cumulative turns a row's buckets into Prometheus's: upper bounds (le)
-// with the count of values at or below each. A bucket open above is the
-// +Inf bucket Prometheus adds itself.
-func cumulative(bs []trace.Bucket) map[float64]uint64 {
-	type bound struct {
-		le    float64
-		count uint64
-	}
-	var bounds []bound
+// addBounds adds the upper bounds of a row's buckets to the sorted
+// bounds. A new bound makes a new slice, so one handed out stays as it
+// was.
+func addBounds(bounds []float64, bs []trace.Bucket) []float64 {
 	for _, b := range bs {
 		if b.High == nil {
 			continue
 		}
-		bounds = append(bounds, bound{number(b.High), b.Count})
+		le := number(b.High)
+		i := sort.SearchFloat64s(bounds, le)
+		if i < len(bounds) && bounds[i] == le {
+			continue
+		}
+		grown := make([]float64, 0, len(bounds)+1)
+		grown = append(append(append(grown, bounds[:i]...), le), bounds[i:]...)
+		bounds = grown
 	}
-	sort.Slice(bounds, func(i, j int) bool { return bounds[i].le < bounds[j].le })
-	out := map[float64]uint64{}
-	var sum uint64
-	for _, b := range bounds {
-		sum += b.count
-		out[b.le] = sum
+	return bounds
+}
+
+// cumulative turns a row's buckets into Prometheus's: at each of the
+// bounds (le), the count of values at or below it. A bucket open above
+// is the +Inf bucket Prometheus adds itself.
+func cumulative(bs []trace.Bucket, bounds []float64) map[float64]uint64 {
+	type bucket struct {
+		le    float64
+		count uint64
+	}
+	row := make([]bucket, 0, len(bs))
+	for _, b := range bs {
+		if b.High != nil {
+			row = append(row, bucket{number(b.High), b.Count})
+		}
+	}
+	sort.Slice(row, func(i, j int) bool { return row[i].le < row[j].le })
+	out := make(map[float64]uint64, len(bounds))
+	var n uint64
+	next := 0
+	for _, le := range bounds {
+		for ; next < len(row) && row[next].le <= le; next++ {
+			n += row[next].count
+		}
+		out[le] = n
 	}
 	return out
 }
