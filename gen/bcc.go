@@ -251,7 +251,7 @@ func genBCC(out *Output, m *Model, opts Options) error {
 		}
 	}
 	if sema := semaphores(m.Tracepoints); sema != "" {
-		para(sema + " bcc's Python API enables a semaphore by writing to the traced process's memory, so it needs -p PID. It does so before it has compiled and attached the program, so hits in the first moments are missed.")
+		para(sema + " The script attaches with each semaphore's offset in the file, so that the kernel enables the semaphore while the script traces: in every process that runs the binary, or with -p in that one. bpftrace and usdtkit can trace the same tracepoints at the same time.")
 	}
 	if strs {
 		para(fmt.Sprintf("Strings are read up to their documented maximum length (%d bytes when the doc gives none).", StringCap-1))
