@@ -940,34 +940,19 @@ func startMinidStopped(t *testing.T, ctx context.Context, minid string, args ...
 	}
 }
 
-var usdtkitBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildUsdtkit builds the usdtkit command once per test process.
+// buildUsdtkit builds the usdtkit command into a temporary directory of
+// the test.
 func buildUsdtkit(t *testing.T) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		elftest.Unavailable(t, "no go command to build usdtkit with")
 	}
-	usdtkitBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "usdtkit-gen-test-")
-		if err != nil {
-			usdtkitBin.err = err
-			return
-		}
-		usdtkitBin.path = filepath.Join(dir, "usdtkit")
-		if msg, err := exec.Command(goTool, "build", "-o", usdtkitBin.path, "../cmd/usdtkit").CombinedOutput(); err != nil {
-			usdtkitBin.err = fmt.Errorf("go build ../cmd/usdtkit: %v\n%s", err, msg)
-		}
-	})
-	if usdtkitBin.err != nil {
-		t.Fatal(usdtkitBin.err)
+	bin := filepath.Join(t.TempDir(), "usdtkit")
+	if msg, err := exec.Command(goTool, "build", "-o", bin, "../cmd/usdtkit").CombinedOutput(); err != nil {
+		t.Fatalf("go build ../cmd/usdtkit: %v\n%s", err, msg)
 	}
-	return usdtkitBin.path
+	return bin
 }
 
 // tracefs is where the kernel's tracing files are, "" when it is not
