@@ -161,7 +161,11 @@ func bccEvent(out *Output, tp *Tracepoint, base string, number int, output strin
 				later = append(later, fmt.Sprintf("bpf_probe_read_user(&e.%s, USDTKIT_MIN(e.%s, sizeof(e.%s)), %s);", a.Name, length, a.Name, p))
 				value = fmt.Sprintf("bytes(self.%s[:max(0, min(self.%s, %d))])", a.Name, length, n)
 			}
-			ev.PyText = append(ev.PyText, fmt.Sprintf(`f"%s={%s.hex()}",`, a.Name, value))
+			shown := value
+			if plan.Reversed { // a hash: shown as Bitcoin Core (and usdtkit attach) shows it
+				shown += "[::-1]"
+			}
+			ev.PyText = append(ev.PyText, fmt.Sprintf(`f"%s={%s.hex()}",`, a.Name, shown))
 			ev.PyValues = append(ev.PyValues, value)
 		default:
 			ctype, pytype, size := cScalar(a)
@@ -249,7 +253,7 @@ func genBCC(out *Output, m *Model, opts Options) error {
 		}
 	}
 	if sema := semaphores(m.Tracepoints); sema != "" {
-		para(sema + " bcc's Python API enables a semaphore by writing to the traced process's memory, so it needs -p PID. It does so before it has compiled and attached the program, so hits in the first moments are missed.")
+		para(sema + " The script attaches with each semaphore's offset in the file, so that the kernel enables the semaphore while the script traces: in every process that runs the binary, or with -p in that one. bpftrace and usdtkit can trace the same tracepoints at the same time.")
 	}
 	if strs {
 		para(fmt.Sprintf("Strings are read up to their documented maximum length (%d bytes when the doc gives none).", StringCap-1))

@@ -4,19 +4,23 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/usdtkit/usdtkit/bpf/bpftest"
-
 	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
@@ -92,54 +96,33 @@ func TestBPFtraceOnDemo(t *testing.T) {
 }
 
 // TestBCCOnDemo runs the bcc script for every demo tracepoint with -p on a
-// minid that waits for it. bcc enables the semaphores before it compiles
-// and attaches the program, so the first hits can be missed: every
-// tracepoint's hits must be the last ones minid passed, in order.
+// minid held at its first instruction until the script has attached:
+// every hit arrives, in order.
 func TestBCCOnDemo(t *testing.T) {
 	requireRoot(t)
 	python := bccPython(t)
 	requireKernelHeaders(t)
 	minid := demoMinid(t)
 	m := demoModel(t, minid)
-	out, err := Generate(BCC, m, Options{Path: minid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := filepath.Join(t.TempDir(), "demo.py")
-	if err := os.WriteFile(script, []byte(out.Text), 0o755); err != nil {
-		t.Fatal(err)
-	}
-
-	// bcc's Python API cannot enable a semaphore without a process.
-	noPID := exec.Command(python, script)
-	noPID.Env = append(os.Environ(), kernelHeaderEnv(t)...)
-	if msg, err := noPID.CombinedOutput(); err == nil || !strings.Contains(string(msg), "give -p PID") {
-		t.Errorf("%s without -p: %v, want exit status 1 and a hint to give -p PID; output:\n%s", script, err, msg)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	script := writeScript(t, BCC, m, minid)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const iterations = 80 // 8 s: bcc compiles with clang after enabling the semaphores; under load that takes seconds
-	node := startMinid(t, ctx, minid, "--iterations", strconv.Itoa(iterations), "--interval-ms", "100")
-	tracer := exec.CommandContext(ctx, python, script, "-p", strconv.Itoa(node.cmd.Process.Pid))
-	tracer.Env = append(os.Environ(), kernelHeaderEnv(t)...)
-	var stdout, stderr bytes.Buffer
-	tracer.Stdout, tracer.Stderr = &stdout, &stderr
-	if err := tracer.Start(); err != nil {
-		t.Fatal(err)
+	node, resume := startMinidStopped(t, ctx, minid, "--iterations", "3", "--interval-ms", "0")
+	tracer := startTracer(t, ctx, python, script, "-p", strconv.Itoa(node.cmd.Process.Pid))
+	tracer.waitFor(t, ctx, "Ctrl-C to end")
+	resume()
+	node.wait(t, &tracer.stderr)
+	if err := tracer.wait(); err != nil { // with -p, the script ends with the process
+		t.Fatalf("the bcc script: %v\n%s", err, tracer.stderr.String())
 	}
-	node.wait(t, &stderr)
-	if err := tracer.Wait(); err != nil {
-		t.Fatalf("%s: %v\n%s", script, err, stderr.String())
-	}
-
-	compareLastHits(t, m, iterations, node.hits(t), parseHits(t, stdout.String()), true, &stderr)
+	compareAllHits(t, m, node.hits(t), parseHits(t, tracer.stdout.String()), true, true, tracer.stderr.String())
 }
 
 // TestTestSkeletonOnDemo imports the generated functional test with
 // stand-ins for Bitcoin Core's test framework, loads each tracepoint's
-// bcc program the way the test does, and compares what values() returns
-// for every hit with what minid passed.
+// bcc program the way the test does, on a minid held at its first
+// instruction until the programs are attached, and compares what values()
+// returns for every hit with what minid passed.
 func TestTestSkeletonOnDemo(t *testing.T) {
 	requireRoot(t)
 	python := bccPython(t)
@@ -168,28 +151,23 @@ func TestTestSkeletonOnDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const iterations = 80 // as above
-	node := startMinid(t, ctx, minid, "--iterations", strconv.Itoa(iterations), "--interval-ms", "100")
+	node, resume := startMinidStopped(t, ctx, minid, "--iterations", "3", "--interval-ms", "0")
 	args := []string{driver, skeleton, strconv.Itoa(node.cmd.Process.Pid)}
 	for _, tp := range m.Tracepoints {
 		base := m.base(tp)
 		args = append(args, tp.ID()+","+base+","+camel(base))
 	}
-	tracer := exec.CommandContext(ctx, python, args...)
-	tracer.Env = append(os.Environ(), kernelHeaderEnv(t)...)
-	var stdout, stderr bytes.Buffer
-	tracer.Stdout, tracer.Stderr = &stdout, &stderr
-	if err := tracer.Start(); err != nil {
-		t.Fatal(err)
-	}
-	node.wait(t, &stderr)
-	if err := tracer.Wait(); err != nil {
-		t.Fatalf("driver: %v\n%s", err, stderr.String())
+	tracer := startTracer(t, ctx, python, args...)
+	tracer.waitFor(t, ctx, "attached")
+	resume()
+	node.wait(t, &tracer.stderr)
+	if err := tracer.wait(); err != nil {
+		t.Fatalf("driver: %v\n%s", err, tracer.stderr.String())
 	}
 	// The test's perf buffers are per CPU: hits arrive in order per CPU only.
-	compareLastHits(t, m, iterations, node.hits(t), parseHits(t, stdout.String()), false, &stderr)
+	compareAllHits(t, m, node.hits(t), parseHits(t, tracer.stdout.String()), false, false, tracer.stderr.String())
 }
 
 // skeletonDriver imports a generated test (argv[1]) without Bitcoin Core's
@@ -247,6 +225,7 @@ for (probe, struct, cls), ctx in zip(tracepoints, contexts):
     bpf = BPF(text=getattr(test, struct.upper() + "_PROGRAM"), usdt_contexts=[ctx], debug=0, cflags=util.bpf_cflags())
     bpf[struct + "_events"].open_perf_buffer(printer(probe, getattr(test, cls)))
     bpfs.append(bpf)
+print("attached", file=sys.stderr, flush=True)
 
 
 def running():
@@ -263,34 +242,6 @@ while running():
 for bpf in bpfs:
     bpf.perf_buffer_poll(timeout=0)
 `
-
-// compareLastHits checks that a tracer that may have missed the first hits
-// saw most of each tracepoint's hits, and that they are the last ones minid
-// passed, in order when ordered is set.
-func compareLastHits(t *testing.T, m *Model, iterations int, want, got map[string][]hit, ordered bool, stderr *bytes.Buffer) {
-	t.Helper()
-	for _, tp := range m.Tracepoints {
-		w, g := want[tp.ID()], got[tp.ID()]
-		if len(w) == 0 {
-			t.Fatalf("minid did not pass %s", tp.ID())
-		}
-		perIteration := len(w) / iterations
-		if len(g) < 5*perIteration {
-			t.Errorf("%s: the tracer saw %d of %d hits; it should have been attached for most of minid's run\nstderr:\n%s", tp.ID(), len(g), len(w), tail(stderr.String()))
-			continue
-		}
-		var expect, seen []string
-		for _, h := range w[len(w)-min(len(g), len(w)):] {
-			expect = append(expect, minidView(t, tp, h, len(tp.Args)))
-		}
-		for _, h := range g {
-			seen = append(seen, normalizeHit(t, tp, h, len(tp.Args)))
-		}
-		if ordered && strings.Join(expect, "\n") != strings.Join(seen, "\n") || !sameMultiset(expect, seen) {
-			t.Errorf("%s: the tracer printed\n  %s\nminid's last hits were\n  %s\nstderr:\n%s", tp.ID(), strings.Join(seen, "\n  "), strings.Join(expect, "\n  "), tail(stderr.String()))
-		}
-	}
-}
 
 // requireRoot is the project's one gate for tests that need root and BPF:
 // it skips with the reason, or fails when CI=true.
@@ -331,10 +282,14 @@ var demo struct {
 	err  error
 }
 
-// demoMinid builds minid from docs/demo into the test cache (make rebuilds
-// it only when its sources change) and returns its path. It is a copy of
-// its own, so tracers that other tests attach to docs/demo/build/minid
-// do not set its semaphores.
+// demoMinid builds minid from docs/demo once per test process, into a
+// directory of the test cache for this checkout (make rebuilds it only when
+// its sources change), and returns a copy of it of the test's own. A
+// tracer by path enables the semaphores of every process that runs the
+// file it attached to, and the kernel refuses a uprobe where one with
+// another semaphore offset is (bcc's own attach, which the test skeleton's
+// programs use, passes none): tests, of this package, of others or of
+// another run, must not trace the same file.
 func demoMinid(t *testing.T) string {
 	t.Helper()
 	for _, tool := range []string{"make", "g++"} {
@@ -350,10 +305,15 @@ func demoMinid(t *testing.T) string {
 		if err != nil {
 			cache = os.TempDir()
 		}
-		dir := filepath.Join(cache, "usdtkit-test", "gen-minid")
-		out, err := exec.Command("make", "-C", "../docs/demo", "BUILD="+dir).CombinedOutput()
+		src, err := filepath.Abs("../docs/demo")
 		if err != nil {
-			demo.err = fmt.Errorf("make -C docs/demo BUILD=%s: %v\n%s", dir, err, out)
+			demo.err = err
+			return
+		}
+		dir := filepath.Join(cache, "usdtkit-test", fmt.Sprintf("gen-minid-%x", sha256.Sum256([]byte(src)))[:len("gen-minid-")+16])
+		out, err := exec.Command("make", "-C", src, "BUILD="+dir).CombinedOutput()
+		if err != nil {
+			demo.err = fmt.Errorf("make -C %s BUILD=%s: %v\n%s", src, dir, err, out)
 			return
 		}
 		demo.path = filepath.Join(dir, "minid")
@@ -361,7 +321,7 @@ func demoMinid(t *testing.T) string {
 	if demo.err != nil {
 		t.Fatal(demo.err)
 	}
-	return demo.path
+	return copyOf(t, demo.path)
 }
 
 func demoModel(t *testing.T, minid string) *Model {
@@ -411,7 +371,7 @@ func startMinid(t *testing.T, ctx context.Context, minid string, args ...string)
 }
 
 // wait waits for minid to end; exit status 3 means no tracer attached.
-func (r *minidRun) wait(t *testing.T, tracerErr *bytes.Buffer) {
+func (r *minidRun) wait(t *testing.T, tracerErr fmt.Stringer) {
 	t.Helper()
 	if err := r.cmd.Wait(); err != nil {
 		t.Fatalf("minid: %v (status 3: no tracer enabled a semaphore)\ntracer's stderr:\n%s", err, tracerErr.String())
@@ -602,27 +562,32 @@ func isFile(p string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// TestScriptsByPath runs the scripts on a binary without semaphores, which
-// both tools trace by path, in every process that runs it: bpftrace
-// starting the program itself (-c), the bcc script without -p. Negative
-// values of every size and a tracepoint with two call sites that read
-// different registers are checked.
+// TestScriptsByPath runs the scripts on binaries without semaphores,
+// which both tools trace by path, in every process that runs them:
+// bpftrace starting the program itself (-c), the bcc script without -p.
+// Negative values of every size, constants and a tracepoint with two call
+// sites that read different registers are checked; the bcc script also
+// reads global variables, in a position-independent executable and in one
+// that is not (whose call sites it tells apart by their address).
 func TestScriptsByPath(t *testing.T) {
 	requireRoot(t)
-	fixture := elftest.Path(t, "x86_64-O2-pie")
-	bin, err := elf.Open(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := join(nil, bin, nil, "test:regs", "test:consts", "test:inl")
 	// What operands.c passes in iterations 0, 1 and 2.
 	want := map[string][]string{}
 	for i := 0; i < 3; i++ {
 		want["test:regs"] = append(want["test:regs"], fmt.Sprintf("%d -2 -3 -4", -1-i))
 		want["test:consts"] = append(want["test:consts"], "7 -9 -1")
 		want["test:inl"] = append(want["test:inl"], fmt.Sprintf("%d %d", 3*i, 2*i), fmt.Sprintf("%d %d", 3*i, (i^3*i)+1))
+		want["test:globals"] = append(want["test:globals"], fmt.Sprintf("%d -42 -7", 0x1122334455667788))
 	}
-	check := func(t *testing.T, tool, out, stderr string) {
+	model := func(t *testing.T, fixture string, ids ...string) *Model {
+		t.Helper()
+		bin, err := elf.Open(fixture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return join(nil, bin, nil, ids...)
+	}
+	check := func(t *testing.T, m *Model, tool, out, stderr string) {
 		t.Helper()
 		got := parseHits(t, out)
 		for _, tp := range m.Tracepoints {
@@ -641,6 +606,8 @@ func TestScriptsByPath(t *testing.T) {
 		if err != nil {
 			elftest.Unavailable(t, "bpftrace is not installed (Debian: apt-get install bpftrace)")
 		}
+		fixture := elftest.Path(t, "x86_64-O2-pie")
+		m := model(t, fixture, "test:regs", "test:consts", "test:inl")
 		out, err := Generate(BPFtrace, m, Options{Path: fixture})
 		if err != nil {
 			t.Fatal(err)
@@ -658,51 +625,385 @@ func TestScriptsByPath(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("bpftrace: %v\n%s", err, stderr.String())
 		}
-		check(t, "bpftrace", stdout.String(), stderr.String())
+		check(t, m, "bpftrace", stdout.String(), stderr.String())
 	})
 
-	t.Run("bcc", func(t *testing.T) {
-		python := bccPython(t)
-		requireKernelHeaders(t)
-		out, err := Generate(BCC, m, Options{Path: fixture})
-		if err != nil {
-			t.Fatal(err)
-		}
-		script := filepath.Join(t.TempDir(), "fixture.py")
-		if err := os.WriteFile(script, []byte(out.Text), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		tracer := exec.CommandContext(ctx, python, script)
-		tracer.Env = append(os.Environ(), kernelHeaderEnv(t)...)
-		var stdout bytes.Buffer
-		var stderr bpftest.Buffer
-		tracer.Stdout, tracer.Stderr = &stdout, &stderr
-		if err := tracer.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if tracer.ProcessState == nil {
-				tracer.Process.Kill()
-				tracer.Wait()
+	for _, name := range []string{"x86_64-O2-pie", "x86_64-O2-nopie"} {
+		t.Run("bcc/"+name, func(t *testing.T) {
+			python := bccPython(t)
+			requireKernelHeaders(t)
+			// By path, the script sees the hits of every process that runs
+			// the file: other packages' tests run these fixtures too.
+			fixture := copyOf(t, elftest.Path(t, name))
+			m := model(t, fixture, "test:regs", "test:consts", "test:inl", "test:globals")
+			script := writeScript(t, BCC, m, fixture)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			tracer := startTracer(t, ctx, python, script)
+			tracer.waitFor(t, ctx, "Ctrl-C to end")
+			if msg, err := exec.CommandContext(ctx, fixture, "3").CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", fixture, err, msg)
 			}
+			tracer.interrupt(t) // the script prints what is left in the ring buffer
+			check(t, m, "the bcc script", tracer.stdout.String(), tracer.stderr.String())
 		})
-		// The script says it traces once it has attached.
-		for !strings.Contains(stderr.String(), "Ctrl-C to end") {
-			if ctx.Err() != nil {
-				t.Fatalf("the bcc script did not start:\n%s", stderr.String())
-			}
-			time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBCCByPathOnDemo runs the bcc script without -p, by path, and then
+// minid, every tracepoint of which is guarded by a semaphore: the script
+// attached with the semaphores' offsets, so the kernel enabled them in the
+// process from its start, and every hit arrives, in order.
+func TestBCCByPathOnDemo(t *testing.T) {
+	requireRoot(t)
+	python := bccPython(t)
+	requireKernelHeaders(t)
+	minid := demoMinid(t)
+	m := demoModel(t, minid)
+	script := writeScript(t, BCC, m, minid)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tracer := startTracer(t, ctx, python, script)
+	tracer.waitFor(t, ctx, "Ctrl-C to end")
+	node := startMinid(t, ctx, minid, "--iterations", "3", "--interval-ms", "0")
+	node.wait(t, &tracer.stderr)
+	tracer.interrupt(t)
+	compareAllHits(t, m, node.hits(t), parseHits(t, tracer.stdout.String()), true, true, tracer.stderr.String())
+	if left := uprobeEvents(t, filepath.Dir(minid)); len(left) > 0 {
+		t.Errorf("the script left uprobe events behind:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// TestBCCBesideUsdtkit runs the bcc script with -p on a process that
+// usdtkit attach traces too, at the same tracepoint. The kernel takes a
+// second uprobe at a call site only with the semaphore offset of the
+// first: both tracers see every hit, and the script leaves no uprobe
+// event behind.
+func TestBCCBesideUsdtkit(t *testing.T) {
+	requireRoot(t)
+	python := bccPython(t)
+	requireKernelHeaders(t)
+	usdtkit := buildUsdtkit(t)
+	minid := demoMinid(t)
+	all := demoModel(t, minid)
+	m := all.Filter(func(tp *Tracepoint) bool { return tp.ID() == "validation:block_connected" })
+	script := writeScript(t, BCC, m, minid)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	node, resume := startMinidStopped(t, ctx, minid, "--iterations", "3", "--interval-ms", "0")
+	pid := strconv.Itoa(node.cmd.Process.Pid)
+	holder := startTracer(t, ctx, usdtkit, "attach", minid, "validation:block_connected", "-p", pid, "--json")
+	holder.waitFor(t, ctx, "usdtkit: attached")
+	tracer := startTracer(t, ctx, python, script, "-p", pid)
+	tracer.waitFor(t, ctx, "Ctrl-C to end")
+	resume()
+	node.wait(t, &tracer.stderr)
+	if err := tracer.wait(); err != nil { // with -p, the script ends with the process
+		t.Fatalf("the bcc script: %v\n%s", err, tracer.stderr.String())
+	}
+	holder.interrupt(t)
+
+	want := node.hits(t)
+	compareAllHits(t, m, want, parseHits(t, tracer.stdout.String()), true, true, tracer.stderr.String())
+	// usdtkit without --docs reads the hash as its address: compare the
+	// other arguments.
+	var expect, seen []string
+	for _, h := range want["validation:block_connected"] {
+		expect = append(expect, strings.Join(h[1:], " "))
+	}
+	sc := bufio.NewScanner(strings.NewReader(holder.stdout.String()))
+	for sc.Scan() {
+		var ev struct {
+			Tracepoint string
+			Args       []struct{ Value json.Number }
 		}
-		if msg, err := exec.CommandContext(ctx, fixture, "3").CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", fixture, err, msg)
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || ev.Tracepoint != "validation:block_connected" {
+			t.Fatalf("usdtkit printed %q (%v), want events of validation:block_connected", sc.Text(), err)
 		}
-		time.Sleep(300 * time.Millisecond) // two polls of the ring buffer
-		tracer.Process.Signal(os.Interrupt)
-		if err := tracer.Wait(); err != nil {
-			t.Fatalf("bcc script: %v\n%s", err, stderr.String())
+		var values []string
+		for _, a := range ev.Args[min(1, len(ev.Args)):] {
+			values = append(values, a.Value.String())
 		}
-		check(t, "the bcc script", stdout.String(), stderr.String())
+		seen = append(seen, strings.Join(values, " "))
+	}
+	if strings.Join(expect, "\n") != strings.Join(seen, "\n") {
+		t.Errorf("usdtkit printed\n  %s\nminid passed\n  %s\nstderr:\n%s", strings.Join(seen, "\n  "), strings.Join(expect, "\n  "), tail(holder.stderr.String()))
+	}
+	if left := uprobeEvents(t, filepath.Dir(minid)); len(left) > 0 {
+		t.Errorf("the script left uprobe events behind:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// TestBCCAttachFailure has the kernel refuse the bcc script's uprobe: one
+// without the semaphore's offset is at the call site already, as bcc's own
+// attach makes them. The script says where it could not attach and leaves
+// no uprobe event behind, although libbcc makes one in uprobe_events when
+// it cannot make a perf uprobe.
+func TestBCCAttachFailure(t *testing.T) {
+	requireRoot(t)
+	python := bccPython(t)
+	requireKernelHeaders(t)
+	minid := demoMinid(t)
+	bin, err := elf.Open(minid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := join(nil, bin, nil, "validation:block_connected")
+	site := m.Tracepoints[0].Probe().CallSites[0].FileOffset
+	hold := holdUprobe(t, minid, site)
+	before := uprobeEvents(t, filepath.Dir(minid))
+	if len(before) == 0 {
+		t.Fatalf("no uprobe event of %s before the script, want the test's %s", minid, hold)
+	}
+	for _, l := range before {
+		if !strings.Contains(l, hold) {
+			t.Fatalf("uprobe events of %s before the script: %q, want only the test's %s", minid, before, hold)
+		}
+	}
+
+	script := writeScript(t, BCC, m, minid)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, script)
+	cmd.Env = append(os.Environ(), kernelHeaderEnv(t)...)
+	out, err := cmd.CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	wantMsg := fmt.Sprintf("cannot attach validation:block_connected at %s:%#x: Invalid argument (is another tracer attached there without the semaphore's offset, as bcc's own tools attach?)", minid, site)
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 || lines[len(lines)-1] != wantMsg {
+		t.Errorf("the script: %v, want exit status 1 and, last, %q; output:\n%s", err, wantMsg, out)
+	}
+	if after := uprobeEvents(t, filepath.Dir(minid)); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("uprobe events of %s after the script:\n%s\nwant only the test's:\n%s", minid, strings.Join(after, "\n"), strings.Join(before, "\n"))
+	}
+}
+
+// writeScript generates the program of lang for m with path as its binary
+// into a temporary file and returns its path.
+func writeScript(t *testing.T, lang Lang, m *Model, path string) string {
+	t.Helper()
+	out, err := Generate(lang, m, Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(script, []byte(out.Text), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
+// copyOf copies the file at path into a temporary directory of the test.
+func copyOf(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// tracerRun is a tracer the test reads while it runs.
+type tracerRun struct {
+	cmd            *exec.Cmd
+	stdout, stderr bpftest.Buffer
+	done           chan struct{}
+	err            error
+}
+
+// startTracer starts name with args, the kernel headers in its
+// environment; it is killed if the test ends first.
+func startTracer(t *testing.T, ctx context.Context, name string, args ...string) *tracerRun {
+	t.Helper()
+	r := &tracerRun{cmd: exec.CommandContext(ctx, name, args...), done: make(chan struct{})}
+	r.cmd.Env = append(os.Environ(), kernelHeaderEnv(t)...)
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		r.err = r.cmd.Wait()
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		r.cmd.Process.Kill()
+		<-r.done
 	})
+	return r
+}
+
+// waitFor waits until the tracer has written text to stderr, as a tracer
+// does once it has attached.
+func (r *tracerRun) waitFor(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	for !strings.Contains(r.stderr.String(), text) {
+		select {
+		case <-r.done:
+			t.Fatalf("%s ended (%v) before it wrote %q:\n%s", r.cmd.Path, r.err, text, r.stderr.String())
+		case <-ctx.Done():
+			t.Fatalf("%s did not write %q:\n%s", r.cmd.Path, text, r.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// wait waits for the tracer to end.
+func (r *tracerRun) wait() error {
+	<-r.done
+	return r.err
+}
+
+// interrupt ends the tracer as Ctrl-C does; it must exit with status 0.
+func (r *tracerRun) interrupt(t *testing.T) {
+	t.Helper()
+	r.cmd.Process.Signal(os.Interrupt)
+	if err := r.wait(); err != nil {
+		t.Fatalf("%s after Ctrl-C: %v\n%s", r.cmd.Path, err, r.stderr.String())
+	}
+}
+
+// startMinidStopped starts minid as startMinid does, but held (by ptrace)
+// right after its execve, before it runs an instruction: tracers attach to
+// the process by its PID, and then resume lets it run.
+func startMinidStopped(t *testing.T, ctx context.Context, minid string, args ...string) (*minidRun, func()) {
+	t.Helper()
+	r := &minidRun{}
+	r.cmd = exec.CommandContext(ctx, minid, append(args, "--print", "--wait-for-semaphore", "30000")...)
+	r.cmd.Stdout = &r.stdout
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
+	stopped, detach, detached := make(chan error), make(chan bool), make(chan error)
+	// ptrace requests come from the thread that started the process.
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := r.cmd.Start(); err != nil {
+			stopped <- err
+			return
+		}
+		var ws syscall.WaitStatus
+		_, err := syscall.Wait4(r.cmd.Process.Pid, &ws, syscall.WALL, nil)
+		for errors.Is(err, syscall.EINTR) {
+			_, err = syscall.Wait4(r.cmd.Process.Pid, &ws, syscall.WALL, nil)
+		}
+		if err == nil && !ws.Stopped() {
+			err = fmt.Errorf("it ended before it stopped: %v", ws)
+		}
+		stopped <- err
+		if err != nil {
+			return
+		}
+		if <-detach {
+			detached <- syscall.PtraceDetach(r.cmd.Process.Pid)
+		}
+	}()
+	if err := <-stopped; err != nil {
+		t.Fatalf("start %s: %v", minid, err)
+	}
+	resumed := false
+	t.Cleanup(func() {
+		if !resumed {
+			r.cmd.Process.Kill()
+			detach <- false
+		}
+		if r.cmd.ProcessState == nil {
+			r.cmd.Process.Kill()
+			r.cmd.Wait()
+		}
+	})
+	return r, func() {
+		t.Helper()
+		resumed = true
+		detach <- true
+		if err := <-detached; err != nil {
+			t.Fatalf("resume %s: %v", minid, err)
+		}
+	}
+}
+
+// buildUsdtkit builds the usdtkit command into a temporary directory of
+// the test.
+func buildUsdtkit(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		elftest.Unavailable(t, "no go command to build usdtkit with")
+	}
+	bin := filepath.Join(t.TempDir(), "usdtkit")
+	if msg, err := exec.Command(goTool, "build", "-o", bin, "../cmd/usdtkit").CombinedOutput(); err != nil {
+		t.Fatalf("go build ../cmd/usdtkit: %v\n%s", err, msg)
+	}
+	return bin
+}
+
+// tracefs is where the kernel's tracing files are, "" when it is not
+// mounted (then no tracer can leave an event in it either).
+func tracefs() string {
+	for _, d := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if isFile(d + "/uprobe_events") {
+			return d
+		}
+	}
+	return ""
+}
+
+// uprobeEvents are the lines of uprobe_events and dynamic_events that
+// name a file under dir.
+func uprobeEvents(t *testing.T, dir string) []string {
+	t.Helper()
+	d := tracefs()
+	if d == "" {
+		return nil
+	}
+	var lines []string
+	for _, name := range []string{"uprobe_events", "dynamic_events"} {
+		data, err := os.ReadFile(filepath.Join(d, name))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.Contains(l, dir+"/") {
+				lines = append(lines, name+": "+l)
+			}
+		}
+	}
+	return lines
+}
+
+// holdUprobe makes and enables a uprobe event of its own at offset of the
+// file at path, without a semaphore, and returns its name; it is removed
+// when the test ends.
+func holdUprobe(t *testing.T, path string, offset uint64) string {
+	t.Helper()
+	d := tracefs()
+	if d == "" {
+		elftest.Unavailable(t, "tracefs is not mounted (make deps mounts it)")
+	}
+	name := fmt.Sprintf("usdtkit_gen_test_%d", os.Getpid())
+	write := func(file, text string) error {
+		f, err := os.OpenFile(filepath.Join(d, file), os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return err
+		}
+		_, err = f.WriteString(text)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	if err := write("uprobe_events", fmt.Sprintf("p:uprobes/%s %s:%#x\n", name, path, offset)); err != nil {
+		t.Fatalf("make uprobe event %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		write("events/uprobes/"+name+"/enable", "0\n")
+		if err := write("uprobe_events", "-:uprobes/"+name+"\n"); err != nil {
+			t.Errorf("remove uprobe event %s: %v", name, err)
+		}
+	})
+	if err := write("events/uprobes/"+name+"/enable", "1\n"); err != nil {
+		t.Fatalf("enable uprobe event %s: %v", name, err)
+	}
+	return name
 }
