@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/gen"
+	"github.com/usdtkit/usdtkit/patches"
 )
 
 type genOptions struct {
@@ -177,6 +178,11 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		return nil
 	}
 	genOpts := gen.Options{Path: m.BinaryPath()}
+	if opts.Src != "" {
+		if genOpts.Layout, err = patches.FindLayout(opts.Src); err != nil {
+			return err
+		}
+	}
 	if opts.Out == "" {
 		out, err := gen.Generate(opts.Lang, m, genOpts)
 		if err != nil {
