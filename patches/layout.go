@@ -305,17 +305,26 @@ func traceName(n int) string {
 	return "TRACE" + strconv.Itoa(n)
 }
 
-var (
-	daemonNameRe = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?m)^\s*BITCOIN_DAEMON_NAME=([A-Za-z0-9_.-]+)\s*$`)
-	})
-	runtimeDirRe = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?m)^\s*set\s*\(\s*CMAKE_RUNTIME_OUTPUT_DIRECTORY\s+"?\$\{(?:PROJECT|CMAKE)_BINARY_DIR\}/([A-Za-z0-9_.-]+)"?\s*\)`)
-	})
-	daemonTargetRe = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?m)^\s*add_executable\s*\(\s*bitcoind(?:\s|\))`)
-	})
-)
+// layoutPatterns are the patterns ReadLayout reads build files and Python
+// with.
+type layoutPatterns struct {
+	daemonName, runtimeDir, daemonTarget *regexp.Regexp // configure.ac and CMake
+	pyDef, pyAssign, pySelf, pyInit      *regexp.Regexp // Python: def and class, NAME =, self.NAME, __init__
+}
+
+// layoutRes compiles them on first use (one OnceValue: a few allocations
+// at init in every command).
+var layoutRes = sync.OnceValue(func() *layoutPatterns {
+	return &layoutPatterns{
+		daemonName:   regexp.MustCompile(`(?m)^\s*BITCOIN_DAEMON_NAME=([A-Za-z0-9_.-]+)\s*$`),
+		runtimeDir:   regexp.MustCompile(`(?m)^\s*set\s*\(\s*CMAKE_RUNTIME_OUTPUT_DIRECTORY\s+"?\$\{(?:PROJECT|CMAKE)_BINARY_DIR\}/([A-Za-z0-9_.-]+)"?\s*\)`),
+		daemonTarget: regexp.MustCompile(`(?m)^\s*add_executable\s*\(\s*bitcoind(?:\s|\))`),
+		pyDef:        regexp.MustCompile(`^(\s*)(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)`),
+		pyAssign:     regexp.MustCompile(`^([A-Za-z_]\w*)\s*(?::[^=]*)?=[^=]`),
+		pySelf:       regexp.MustCompile(`\bself\.([A-Za-z_]\w*)\s*([.\[(]?)`),
+		pyInit:       regexp.MustCompile(`^\s+def\s+__init__\s*\(\s*self\s*,\s*([A-Za-z_]\w*)`),
+	}
+})
 
 // cmakeComments drops # comments from CMake text, so that what they
 // mention is not read as a command.
@@ -336,7 +345,7 @@ func (l *Layout) readBuild() error {
 	}
 	if configure != nil {
 		l.Build = Autotools
-		if m := daemonNameRe().FindSubmatch(configure); m != nil {
+		if m := layoutRes().daemonName.FindSubmatch(configure); m != nil {
 			l.Binary = "src/" + string(m[1])
 		}
 		return nil
@@ -355,32 +364,21 @@ func (l *Layout) readBuild() error {
 	}
 	var dir string
 	switch {
-	case daemonTargetRe().MatchString(cmakeComments(srcLists)):
+	case layoutRes().daemonTarget.MatchString(cmakeComments(srcLists)):
 		dir = "src"
-	case daemonTargetRe().MatchString(cmakeComments(top)):
+	case layoutRes().daemonTarget.MatchString(cmakeComments(top)):
 		dir = "."
 	default:
 		return nil // no bitcoind target: the build does not name the binary
 	}
 	for _, text := range [][]byte{top, srcLists} {
-		if m := runtimeDirRe().FindStringSubmatch(cmakeComments(text)); m != nil {
+		if m := layoutRes().runtimeDir.FindStringSubmatch(cmakeComments(text)); m != nil {
 			dir = m[1]
 		}
 	}
 	l.Binary = filepath.ToSlash(filepath.Join(BuildDir, dir, "bitcoind"))
 	return nil
 }
-
-// Python definitions, by indentation: "def NAME", "class NAME",
-// "NAME = ", and self.NAME assignments.
-var (
-	pyDefRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\s*)(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)`) })
-	pyAssignRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z_]\w*)\s*(?::[^=]*)?=[^=]`) })
-	pySelfRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bself\.([A-Za-z_]\w*)\s*([.\[(]?)`) })
-	pyInitRe   = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^\s+def\s+__init__\s*\(\s*self\s*,\s*([A-Za-z_]\w*)`)
-	})
-)
 
 // assignedPart is what a line of Python assigns to: the text before its
 // first "=" that is not part of a comparison ("==", "!=", "<=", ">="), or
@@ -436,11 +434,11 @@ func readPython(src []byte, names map[string]bool, class string, fw *Framework) 
 		indent := len(line) - len(code)
 		if indent == 0 {
 			in = false
-			if m := pyDefRe().FindStringSubmatch(line); m != nil {
+			if m := layoutRes().pyDef.FindStringSubmatch(line); m != nil {
 				names[m[2]] = true
 				in = fw != nil && m[2] == class && strings.HasPrefix(code, "class")
 				body = -1
-			} else if m := pyAssignRe().FindStringSubmatch(line); m != nil {
+			} else if m := layoutRes().pyAssign.FindStringSubmatch(line); m != nil {
 				names[m[1]] = true
 			}
 			continue
@@ -448,7 +446,7 @@ func readPython(src []byte, names map[string]bool, class string, fw *Framework) 
 		if !in {
 			continue
 		}
-		if m := pyDefRe().FindStringSubmatch(line); m != nil {
+		if m := layoutRes().pyDef.FindStringSubmatch(line); m != nil {
 			if body < 0 {
 				body = indent
 			}
@@ -456,10 +454,10 @@ func readPython(src []byte, names map[string]bool, class string, fw *Framework) 
 				fw.Methods[m[2]] = true
 			}
 		}
-		if m := pyInitRe().FindStringSubmatch(line); m != nil && indent == body {
+		if m := layoutRes().pyInit.FindStringSubmatch(line); m != nil && indent == body {
 			fw.TestFile = m[1] == "test_file"
 		}
-		for _, m := range pySelfRe().FindAllStringSubmatch(assignedPart(code), -1) {
+		for _, m := range layoutRes().pySelf.FindAllStringSubmatch(assignedPart(code), -1) {
 			if m[2] == "" { // self.x = ..., not self.x.y = ... or self.x[0] = ...
 				fw.Methods[m[1]] = true
 			}
