@@ -33,7 +33,7 @@ func treeModel(t *testing.T, root string) *Model {
 
 // In each test tree the skeleton imports and calls only what the tree's
 // test framework defines, and makes the checks it lacks itself.
-func TestSkeletonFrameworks(t *testing.T) {
+func TestGenSkeletonFrameworks(t *testing.T) {
 	for _, tr := range patchtest.Trees {
 		t.Run(tr.Name, func(t *testing.T) {
 			root := tr.Dir(t)
@@ -64,7 +64,7 @@ func TestSkeletonFrameworks(t *testing.T) {
 
 // The check fails a skeleton for a newer framework than the tree's, so
 // that the test above can fail.
-func TestSkeletonCheckFails(t *testing.T) {
+func TestGenSkeletonCheckFails(t *testing.T) {
 	var old patchtest.Tree
 	for _, tr := range patchtest.Trees {
 		if tr.Name == "trace-n" {
@@ -101,7 +101,7 @@ func (r *recorder) Errorf(format string, args ...any) {
 
 // Without a path, every program attaches to where the tree builds its
 // binary; a path given wins.
-func TestLayoutBinaryPath(t *testing.T) {
+func TestGenLayoutBinaryPath(t *testing.T) {
 	m := treeModel(t, patchtest.Trees[0].Dir(t))
 	l := &patches.Layout{Root: "/tree", Binary: "build/bin/bitcoind"}
 	for _, tt := range []struct {

@@ -30,7 +30,7 @@ func writeTree(t *testing.T, files map[string]string) string {
 
 // The test trees read as the stage, build and framework they were written
 // for.
-func TestReadLayoutTrees(t *testing.T) {
+func TestScaffoldLayoutTrees(t *testing.T) {
 	want := map[string]struct {
 		build    Build
 		helpers  []string

@@ -138,7 +138,7 @@ func TestIsASCIIIdent(t *testing.T) {
 
 // In each test tree the call, the semaphore and the include follow the
 // tree's util/trace.h, and the patched file compiles against it.
-func TestAddTracepointStages(t *testing.T) {
+func TestScaffoldStages(t *testing.T) {
 	want := map[string][3]string{ // the call with none, one and two arguments; the semaphore
 		"trace-n":         {"    TRACE(init, started);\n", "    TRACE1(init, started, height);\n", "    TRACE2(init, started, height, name.c_str());\n"},
 		"trace-n-wrapped": {"    TRACE(init, started);\n", "    TRACE1(init, started, height);\n", "    TRACE2(init, started, height, name.c_str());\n"},
