@@ -87,7 +87,7 @@ details.`,
 	f.StringVar(&opts.LangName, "lang", "", "what to generate: "+strings.Join(names, ", "))
 	f.StringVar(&opts.Docs, "docs", "", "the tracing doc (Bitcoin Core's doc/tracing.md format)")
 	f.StringVar(&opts.Out, "out", "", "write one file per tracepoint to this directory")
-	f.StringVar(&opts.Src, "src", "", "the source tree: names arguments the doc lacks after their expressions")
+	f.StringVar(&opts.Src, "src", "", "the source tree: names arguments the doc lacks after their expressions, and its tree's build and test framework shape the output")
 	f.BoolVar(&opts.New, "new", false, "only tracepoints in the source but not yet in the docs (needs --src and --docs)")
 	f.StringVar(&opts.Since, "since", "", "only tracepoints whose call was added since this git revision (needs --src)")
 	return cmd
