@@ -9,6 +9,12 @@
 // renders a model in one [Lang]; [FileName] names the file one tracepoint
 // goes to.
 //
+// [Options.Layout] is the source tree the output is for (package patches
+// reads it from the tree's own files): a test skeleton imports and calls
+// only what that tree's test framework defines, and makes the checks it
+// lacks itself; without a path, the programs attach to the binary where
+// the tree builds it.
+//
 // Everything the output cannot do is a [Warning] rather than an error:
 // bpftrace 0.23 and older cannot read a seventh argument, a doc and a
 // binary may disagree. The output is still written, with the limit said in

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"text/template"
 	"unicode"
+
+	"github.com/usdtkit/usdtkit/patches"
 )
 
 // Lang is a kind of output.
@@ -90,6 +92,12 @@ type Options struct {
 	// Script is the name the output will be saved as, used in its usage
 	// notes; empty gives a generic name.
 	Script string
+	// Layout is the source tree the output is for, as patches.ReadLayout
+	// or FindLayout found it; nil for none. A test skeleton uses only what
+	// its test framework defines (the newest Bitcoin Core's when the tree
+	// has none), and when Path is empty every program attaches to the
+	// binary where the tree builds it, when its build files say.
+	Layout *patches.Layout
 }
 
 // Output is generated text and what it could not do.
@@ -107,6 +115,9 @@ var ErrNoTracepoints = errors.New("no tracepoints to generate")
 func Generate(lang Lang, m *Model, opts Options) (*Output, error) {
 	if len(m.Tracepoints) == 0 {
 		return nil, ErrNoTracepoints
+	}
+	if opts.Path == "" {
+		opts.Path = opts.Layout.BinaryPath()
 	}
 	out := &Output{}
 	for _, tp := range m.Tracepoints {

@@ -13,6 +13,7 @@ import (
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/elf/elftest"
 	"github.com/usdtkit/usdtkit/patches"
+	"github.com/usdtkit/usdtkit/patches/patchtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated sections of testdata/golden/*.txtar")
@@ -24,8 +25,9 @@ var update = flag.Bool("update", false, "rewrite the generated sections of testd
 // binary's probes in "notes", one per line ("context:event [sema] SPEC..."),
 // written to an ELF file with elftest.Build, sources in src/ files, scanned
 // for tracepoint macros, and "options": path=, the binary as the scripts
-// name it, patterns=, space-separated globs, and a line "new" that keeps
-// only the tracepoints the source has and the doc lacks (--new).
+// name it, patterns=, space-separated globs, tree=, one of the
+// patchtest trees whose layout the output is for, and a line "new" that
+// keeps only the tracepoints the source has and the doc lacks (--new).
 func TestGolden(t *testing.T) {
 	names := []string{"bpftrace", "bcc", "go", "doc", "test", "warnings"}
 	elftest.Golden(t, "testdata/golden/*.txtar", *update, names, func(t *testing.T, ar *elftest.Archive) map[string]string {
@@ -71,6 +73,20 @@ func goldenModel(t *testing.T, ar *elftest.Archive) (*Model, Options) {
 				opts.Path = v
 			case "patterns":
 				patterns = strings.Fields(v)
+			case "tree":
+				for _, tr := range patchtest.Trees {
+					if tr.Name == v {
+						l, err := patches.ReadLayout(tr.Dir(t))
+						if err != nil {
+							t.Fatal(err)
+						}
+						l.Root = "." // as where the commands run
+						opts.Layout = l
+					}
+				}
+				if opts.Layout == nil {
+					t.Fatalf("no patchtest tree %q", v)
+				}
 			case "docs":
 				d, _ := docs.ParseFile(v)
 				if d == nil {

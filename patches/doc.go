@@ -9,6 +9,14 @@
 // [ScanFile] also returns a [FileInfo] with the file's includes and the lines
 // of its semaphores.
 //
+// [ReadLayout] reads what a patch or a generated file has to follow in one
+// tree, as a [Layout]: the generation of tracepoint macros its
+// util/trace.h defines (TRACEn, the same wrapped in pragmas, one variadic
+// TRACEPOINT, or TRACEPOINT with TRACEPOINT_SEMAPHORE), where its
+// configure.ac or CMakeLists.txt builds bitcoind, and what its Python test
+// framework defines. [Layout.AddTracepoint] writes a tracepoint in the
+// tree's style.
+//
 // The source is read by a C/C++ tokenizer, not by patterns: calls in
 // comments, string and character literals (raw strings included) and in
 // #define bodies are not calls, so util/trace.h's own definitions are never
@@ -41,9 +49,10 @@
 //
 // # Security
 //
-// Sources are untrusted input. Files larger than [MaxFileSize] are not read
-// (the error wraps [ErrTooLarge]); ScanDir reads only regular files and does
-// not follow symbolic links. The work and memory a scan takes are bounded by
+// Sources are untrusted input, and so are the build files and Python
+// modules ReadLayout reads (by lines and patterns; nothing is run). Files
+// larger than [MaxFileSize] are not read (the error wraps [ErrTooLarge]);
+// ScanDir reads only regular files and does not follow symbolic links. The work and memory a scan takes are bounded by
 // the size of the file. The exported functions recover from panics and
 // return them as errors, so fuzzing the unexported scanner still sees bugs.
 package patches

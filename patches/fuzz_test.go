@@ -131,3 +131,29 @@ func openChar(s string) bool {
 	}
 	return false
 }
+
+// FuzzReadPython reads arbitrary text as a test framework module: every
+// name it reports is a Python identifier found in the text, and the
+// methods are read only from the class asked for.
+func FuzzReadPython(f *testing.F) {
+	f.Add([]byte("class BitcoinTestFramework:\n    def __init__(self, test_file):\n        self.log = None\n\n\ndef f():\n    pass\n"))
+	f.Add([]byte("X: int = 1\nclass A:\n    self.a, self.b = 1, 2\n\tdef g(self): self.c == 1\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		fw := &Framework{Methods: map[string]bool{}, Names: map[string]bool{}}
+		readPython(src, fw.Names, "BitcoinTestFramework", fw)
+		text := string(src)
+		for _, set := range []map[string]bool{fw.Methods, fw.Names} {
+			for name := range set {
+				if !isASCIIIdent(name) || !strings.Contains(text, name) {
+					t.Fatalf("name %q is not an identifier of the text", name)
+				}
+			}
+		}
+		if len(fw.Methods) > 0 && !strings.Contains(text, "class BitcoinTestFramework") {
+			t.Fatalf("methods %v without the class", fw.Methods)
+		}
+		if fw.TestFile && !strings.Contains(text, "test_file") {
+			t.Fatal("TestFile without test_file")
+		}
+	})
+}

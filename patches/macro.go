@@ -139,8 +139,31 @@ type FileInfo struct {
 	TraceInclude int
 	// Semaphores are the lines of the TRACEPOINT_SEMAPHORE calls.
 	Semaphores []int
+	// Defines are the file's #define directives, in source order; an
+	// include guard's is left out.
+	Defines []Define
 	// Lines is the number of lines in the file.
 	Lines int
+}
+
+// Define is one #define directive.
+type Define struct {
+	Name string
+	Line int
+	// Params is true for a function-like macro: NAME( with no space.
+	Params bool
+	// Cond holds the enclosing conditions, as in Macro.Cond.
+	Cond []string
+}
+
+// Defined reports whether the file has a #define of name.
+func (f *FileInfo) Defined(name string) bool {
+	for _, d := range f.Defines {
+		if d.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // HasTraceInclude reports whether the file includes util/trace.h.

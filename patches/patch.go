@@ -144,7 +144,7 @@ func InTree(root, path string) (string, error) {
 	return rel, nil
 }
 
-// FindTracepoint looks for a TRACEPOINT or TRACEPOINT_SEMAPHORE of id in
+// FindTracepoint looks for a TRACEPOINT, TRACEPOINT_SEMAPHORE or TRACEn of id in
 // the top-level directory of the tree at root that holds file (src/ for
 // src/net.cpp) and returns where it is, as "path:line" relative to root,
 // or "". Files it cannot scan are passed over.
@@ -155,7 +155,7 @@ func FindTracepoint(root, file, id string) string {
 	}
 	macros, _ := ScanDir(filepath.Join(root, top))
 	for _, m := range macros {
-		if (m.Kind == Tracepoint || m.Kind == Semaphore) && m.ID() == id {
+		if (m.Kind == Tracepoint || m.Kind == Semaphore || m.Kind == Trace) && m.ID() == id {
 			if rel, err := filepath.Rel(root, m.File); err == nil {
 				return fmt.Sprintf("%s:%d", filepath.ToSlash(rel), m.Line)
 			}

@@ -83,19 +83,32 @@ func (tp *NewTracepoint) Validate() error {
 	return nil
 }
 
-// AddTracepoint returns the C or C++ source src with tp added: the call
-// TRACEPOINT(context, event, args...) inserted before line (1-based) with
-// that line's indentation, its TRACEPOINT_SEMAPHORE after the file's last
-// semaphore (or, when it has none, after its last #include), and
-// #include <util/trace.h> among the includes when the file lacks it. path is
-// only used in errors.
+// AddTracepoint is [Layout.AddTracepoint] in the newest stage, that of the
+// zero Layout.
+func AddTracepoint(path string, src []byte, line int, tp NewTracepoint) ([]byte, error) {
+	return (*Layout)(nil).AddTracepoint(path, src, line, tp)
+}
+
+// AddTracepoint returns the C or C++ source src with tp added in the
+// layout's stage: the call inserted before line (1-based) with that
+// line's indentation, and #include <util/trace.h> among the includes when
+// the file lacks it ("util/trace.h" when the file's own includes are all
+// quoted). The call is TRACEPOINT(context, event, args...) in the
+// semaphore and variadic stages, and TRACEn(context, event, args...)
+// with n the number of arguments (TRACE for none) in the TRACEn stages.
+// Only in the semaphore stage does the tracepoint get its
+// TRACEPOINT_SEMAPHORE, after the file's last semaphore (or, when it has
+// none, after its last #include). path is only used in errors.
 //
 // A call wider than 100 columns is written with one argument per line, as
 // Bitcoin Core does. A line that closes a block ("}") is taken as the end of
 // the block the call goes into, so the call is indented one level deeper.
-func AddTracepoint(path string, src []byte, line int, tp NewTracepoint) ([]byte, error) {
+func (l *Layout) AddTracepoint(path string, src []byte, line int, tp NewTracepoint) ([]byte, error) {
 	if err := tp.Validate(); err != nil {
 		return nil, err
+	}
+	if n := l.MaxArgs(); len(tp.Args) > n {
+		return nil, fmt.Errorf("tracepoint %s: %d arguments, but %s defines no %s (at most %d): %w", tp.ID(), len(tp.Args), l.StageFrom, traceName(len(tp.Args)), n, ErrBadTracepoint)
 	}
 	info, err := ScanFile(path, src)
 	if err != nil {
@@ -105,7 +118,7 @@ func AddTracepoint(path string, src []byte, line int, tp NewTracepoint) ([]byte,
 		return nil, fmt.Errorf("%s: line %d out of range 1..%d: %w", path, line, info.Lines, ErrBadTracepoint)
 	}
 	for _, m := range info.Macros {
-		if (m.Kind == Tracepoint || m.Kind == Semaphore) && m.ID() == tp.ID() {
+		if (m.Kind == Tracepoint || m.Kind == Semaphore || m.Kind == Trace) && m.ID() == tp.ID() {
 			return nil, fmt.Errorf("%s:%d: already has %s for %s: %w", path, m.Line, m.Kind, tp.ID(), ErrBadTracepoint)
 		}
 	}
@@ -120,17 +133,25 @@ func AddTracepoint(path string, src []byte, line int, tp NewTracepoint) ([]byte,
 	// Text to insert after line n (0: before the first), in order.
 	after := map[int][]string{}
 	if !info.HasTraceInclude() {
-		after[includeLine(info)] = append(after[includeLine(info)], "#include <"+TraceHeader+">\n")
+		angle := angleIncludes(info)
+		inc := "#include <" + TraceHeader + ">\n"
+		if !angle {
+			inc = "#include \"" + TraceHeader + "\"\n"
+		}
+		at := includeLine(info, angle)
+		after[at] = append(after[at], inc)
 	}
-	sema := fmt.Sprintf("TRACEPOINT_SEMAPHORE(%s, %s);\n", tp.Context, tp.Event)
-	if n := len(info.Semaphores); n > 0 {
-		last := info.Semaphores[n-1]
-		after[last] = append(after[last], sema)
-	} else {
-		at := afterIncludes(info, lines)
-		after[at] = append(after[at], "\n"+sema)
+	if l.stage().Semaphores() {
+		sema := fmt.Sprintf("TRACEPOINT_SEMAPHORE(%s, %s);\n", tp.Context, tp.Event)
+		if n := len(info.Semaphores); n > 0 {
+			last := info.Semaphores[n-1]
+			after[last] = append(after[last], sema)
+		} else {
+			at := afterIncludes(info, lines)
+			after[at] = append(after[at], "\n"+sema)
+		}
 	}
-	after[line-1] = append(after[line-1], FormatCall(tp, callIndent(lines, line)))
+	after[line-1] = append(after[line-1], l.FormatCall(tp, callIndent(lines, line)))
 
 	var b strings.Builder
 	for _, s := range after[0] {
@@ -145,16 +166,34 @@ func AddTracepoint(path string, src []byte, line int, tp NewTracepoint) ([]byte,
 	return []byte(b.String()), nil
 }
 
-// includeLine is the line after which #include <util/trace.h> goes, among
-// the unconditional project headers (names ending in .h in angle brackets)
-// in sorted order: before the first that sorts after it and follows one
-// that sorts before it (a file's own header, first, is not part of the
-// sorted list), else after the last that sorts before it, else before the
-// first, else after the last include.
-func includeLine(info *FileInfo) int {
+// angleIncludes reports whether util/trace.h is included in angle
+// brackets, as Bitcoin Core does: unless every unconditional header of the
+// file whose name ends in .h is in quotes.
+func angleIncludes(info *FileInfo) bool {
+	quoted := false
+	for _, inc := range info.Includes {
+		if len(inc.Cond) > 0 || !strings.HasSuffix(inc.Path, ".h") {
+			continue
+		}
+		if inc.Angle {
+			return true
+		}
+		quoted = true
+	}
+	return !quoted
+}
+
+// includeLine is the line after which the include of util/trace.h goes,
+// among the unconditional project headers (names ending in .h, in angle
+// brackets or, when angle is false, in quotes) in sorted order: before the
+// first that sorts after it and follows one that sorts before it (a
+// file's own header, first, is not part of the sorted list), else after
+// the last that sorts before it, else before the first, else after the
+// last include.
+func includeLine(info *FileInfo, angle bool) int {
 	first, last := 0, 0
 	for _, inc := range info.Includes {
-		if !inc.Angle || len(inc.Cond) > 0 || !strings.HasSuffix(inc.Path, ".h") {
+		if inc.Angle != angle || len(inc.Cond) > 0 || !strings.HasSuffix(inc.Path, ".h") {
 			continue
 		}
 		if first == 0 {
@@ -243,11 +282,12 @@ func unit(indent string) string {
 	return "    "
 }
 
-// FormatCall writes the TRACEPOINT call of tp at indent, ending in a
+// FormatCall writes the call of tp at indent in the layout's stage
+// (TRACEPOINT, or the TRACEn for its number of arguments), ending in a
 // newline: on one line when it fits in 100 columns, else with one argument
 // per line indented one level deeper.
-func FormatCall(tp NewTracepoint, indent string) string {
-	head := fmt.Sprintf("TRACEPOINT(%s, %s", tp.Context, tp.Event)
+func (l *Layout) FormatCall(tp NewTracepoint, indent string) string {
+	head := fmt.Sprintf("%s(%s, %s", l.CallMacro(len(tp.Args)), tp.Context, tp.Event)
 	args := make([]string, len(tp.Args))
 	for i, a := range tp.Args {
 		args[i] = strings.TrimSpace(a.Expr)

@@ -2,8 +2,12 @@ package patches
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/usdtkit/usdtkit/patches/patchtest"
 )
 
 func TestAddTracepoint(t *testing.T) {
@@ -129,5 +133,98 @@ func TestIsASCIIIdent(t *testing.T) {
 		if got := isASCIIIdent(s); got != want {
 			t.Errorf("isASCIIIdent(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// In each test tree the call, the semaphore and the include follow the
+// tree's util/trace.h, and the patched file compiles against it.
+func TestScaffoldStages(t *testing.T) {
+	want := map[string][3]string{ // the call with none, one and two arguments; the semaphore
+		"trace-n":         {"    TRACE(init, started);\n", "    TRACE1(init, started, height);\n", "    TRACE2(init, started, height, name.c_str());\n"},
+		"trace-n-wrapped": {"    TRACE(init, started);\n", "    TRACE1(init, started, height);\n", "    TRACE2(init, started, height, name.c_str());\n"},
+		"variadic":        {"    TRACEPOINT(init, started);\n", "    TRACEPOINT(init, started, height);\n", "    TRACEPOINT(init, started, height, name.c_str());\n"},
+		"semaphores":      {"    TRACEPOINT(init, started);\n", "    TRACEPOINT(init, started, height);\n", "    TRACEPOINT(init, started, height, name.c_str());\n"},
+	}
+	args := []NewArg{{Name: "height", Expr: "height"}, {Name: "name", Expr: "name.c_str()"}}
+	long := []NewArg{
+		{Name: "height", Expr: "static_cast<int32_t>(height)"},
+		{Name: "name", Expr: "name.c_str()"},
+		{Name: "length", Expr: "static_cast<uint64_t>(name.size())"},
+		{Name: "starts", Expr: "static_cast<int64_t>(g_starts) + 1000000000"},
+	}
+	for _, tr := range patchtest.Trees {
+		t.Run(tr.Name, func(t *testing.T) {
+			root := tr.Copy(t)
+			l, err := ReadLayout(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(root, "src", "init.cpp")
+			src, err := ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := 1 + strings.Count(string(src[:strings.Index(string(src), "    return true;")]), "\n")
+			for n, as := range [][]NewArg{nil, args[:1], args, long} {
+				got, err := l.AddTracepoint("src/init.cpp", src, line, NewTracepoint{Context: "init", Event: "started", Args: as})
+				if err != nil {
+					t.Fatal(err)
+				}
+				text := string(got)
+				if n < 3 && !strings.Contains(text, "\n"+want[tr.Name][n]+"    return true;\n") {
+					t.Errorf("%d arguments: no %q before the line:\n%s", n, want[tr.Name][n], text)
+				}
+				if n == 3 && !strings.Contains(text, l.CallMacro(4)+"(init, started,\n        static_cast<int32_t>(height),\n") {
+					t.Errorf("four long arguments are not one a line:\n%s", text)
+				}
+				if !strings.Contains(text, "#include <net.h>\n#include <util/trace.h>\n") {
+					t.Errorf("no include:\n%s", text)
+				}
+				if sema := strings.Contains(text, "TRACEPOINT_SEMAPHORE(init, started);\n"); sema != (tr.Name == "semaphores") {
+					t.Errorf("semaphore written: %v", sema)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				tr.Compile(t, root, "src/init.cpp")
+			}
+			tr.Compile(t, root, "src/net.cpp") // the tree's own calls
+		})
+	}
+}
+
+func TestAddTracepointTraceLimit(t *testing.T) {
+	l := &Layout{Stage: StageTraceN, StageFrom: "src/util/trace.h", traceLimit: 3}
+	src := []byte("void f()\n{\n}\n")
+	tp := NewTracepoint{Context: "a", Event: "b", Args: []NewArg{{Name: "x", Expr: "1"}, {Name: "y", Expr: "2"}}}
+	if got, err := l.AddTracepoint("f.cpp", src, 3, tp); err != nil || !strings.Contains(string(got), "TRACE2(a, b, 1, 2);") {
+		t.Fatalf("two arguments: %v\n%s", err, got)
+	}
+	tp.Args = append(tp.Args, NewArg{Name: "z", Expr: "3"})
+	_, err := l.AddTracepoint("f.cpp", src, 3, tp)
+	if !errors.Is(err, ErrBadTracepoint) || err.Error() != "tracepoint a:b: 3 arguments, but src/util/trace.h defines no TRACE3 (at most 2): bad tracepoint" {
+		t.Errorf("three arguments: %v", err)
+	}
+}
+
+// A file whose own headers are all in quotes gets util/trace.h in quotes.
+func TestAddTracepointQuotedIncludes(t *testing.T) {
+	src := "#include \"net.h\"\n#include \"util/time.h\"\n#include <vector>\n\nvoid f()\n{\n}\n"
+	got, err := AddTracepoint("f.cpp", []byte(src), 7, NewTracepoint{Context: "a", Event: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "#include \"net.h\"\n#include \"util/time.h\"\n#include \"util/trace.h\"\n#include <vector>\n\nTRACEPOINT_SEMAPHORE(a, b);\n\nvoid f()\n{\n    TRACEPOINT(a, b);\n}\n"
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A TRACEn of the tracepoint in the file already is refused as the others are.
+func TestAddTracepointExistingTrace(t *testing.T) {
+	l := &Layout{Stage: StageTraceN}
+	_, err := l.AddTracepoint("f.cpp", []byte("void f()\n{\n    TRACE1(a, b, 1);\n}\n"), 4, NewTracepoint{Context: "a", Event: "b"})
+	if !errors.Is(err, ErrBadTracepoint) || !strings.Contains(err.Error(), "f.cpp:3: already has trace for a:b") {
+		t.Errorf("err = %v", err)
 	}
 }

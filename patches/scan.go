@@ -142,6 +142,9 @@ func (s *scanner) run() {
 		for i := range s.info.Includes {
 			s.info.Includes[i].Cond = dropFirst(s.info.Includes[i].Cond)
 		}
+		for i := range s.info.Defines {
+			s.info.Defines[i].Cond = dropFirst(s.info.Defines[i].Cond)
+		}
 	}
 }
 
@@ -505,9 +508,16 @@ func (s *scanner) directive(hash token) {
 		if s.guard == guardIfndef {
 			if t.kind == tokIdent && s.text(t) == s.guardName {
 				s.guard = guardDefined
-			} else {
-				s.guard = guardNone
+				s.skipLine(t)
+				return
 			}
+			s.guard = guardNone
+		}
+		if t.kind == tokIdent {
+			line, _ := lx.lines.pos(t.off)
+			s.info.Defines = append(s.info.Defines, Define{
+				Name: s.text(t), Line: line, Params: t.end < len(s.src) && s.src[t.end] == '(', Cond: s.cond(),
+			})
 		}
 		s.skipLine(t)
 	case "include", "include_next", "import":

@@ -432,3 +432,38 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+func TestScanFileDefines(t *testing.T) {
+	src := "#ifndef GUARD_H\n" +
+		"#define GUARD_H\n" +
+		"#define PLAIN 1\n" +
+		"#  define FUNC(a, b) a\n" +
+		"#define SPACED (a)\n" +
+		"#ifdef ENABLE_TRACING\n" +
+		"#define TRACE1(context, event, a) \\\n    DTRACE_PROBE1(context, event, a)\n" +
+		"#endif\n" +
+		"// #define COMMENTED(x)\n" +
+		"const char* s = \"#define STRING(x)\";\n" +
+		"#define\n" +
+		"#endif\n"
+	info, err := ScanFile("trace.h", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range info.Defines {
+		got = append(got, fmt.Sprintf("%d %s %v %q", d.Line, d.Name, d.Params, d.Cond))
+	}
+	want := []string{
+		`3 PLAIN false []`,
+		`4 FUNC true []`,
+		`5 SPACED false []`,
+		`7 TRACE1 true ["defined(ENABLE_TRACING)"]`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("defines\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+	if !info.Defined("TRACE1") || info.Defined("GUARD_H") || info.Defined("COMMENTED") || info.Defined("STRING") {
+		t.Error("Defined is wrong")
+	}
+}

@@ -29,6 +29,7 @@ var depsPolicy = map[string]rule{
 	"elf/elftest":       {thirdParty: []string{"github.com/rogpeppe/go-internal"}},
 	"docs":              {},
 	"patches":           {thirdParty: []string{"github.com/aymanbagabas/go-udiff"}},
+	"patches/patchtest": {project: []string{"elf/elftest"}},
 	"docs/contract":     {project: []string{"docs", "patches", "elf"}},
 	"docs/audit":        {project: []string{"docs/contract", "docs", "patches", "elf"}},
 	"gen":               {project: []string{"docs/contract", "docs", "patches", "elf"}},
@@ -46,7 +47,7 @@ var depsPolicy = map[string]rule{
 
 // testSupport are what any package's tests may import besides its rule.
 var testSupport = rule{
-	project:    []string{"elf/elftest", "bpf/bpftest"},
+	project:    []string{"elf/elftest", "bpf/bpftest", "patches/patchtest"},
 	thirdParty: []string{"github.com/rogpeppe/go-internal", "github.com/nats-io/nats.go"}, // a real NATS client reads what is published
 }
 

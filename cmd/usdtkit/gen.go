@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/gen"
+	"github.com/usdtkit/usdtkit/patches"
 )
 
 type genOptions struct {
@@ -86,7 +87,7 @@ details.`,
 	f.StringVar(&opts.LangName, "lang", "", "what to generate: "+strings.Join(names, ", "))
 	f.StringVar(&opts.Docs, "docs", "", "the tracing doc (Bitcoin Core's doc/tracing.md format)")
 	f.StringVar(&opts.Out, "out", "", "write one file per tracepoint to this directory")
-	f.StringVar(&opts.Src, "src", "", "the source tree: names arguments the doc lacks after their expressions")
+	f.StringVar(&opts.Src, "src", "", "the source tree: names arguments the doc lacks after their expressions, and its tree's build and test framework shape the output")
 	f.BoolVar(&opts.New, "new", false, "only tracepoints in the source but not yet in the docs (needs --src and --docs)")
 	f.StringVar(&opts.Since, "since", "", "only tracepoints whose call was added since this git revision (needs --src)")
 	return cmd
@@ -177,6 +178,11 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		return nil
 	}
 	genOpts := gen.Options{Path: m.BinaryPath()}
+	if opts.Src != "" {
+		if genOpts.Layout, err = patches.FindLayout(opts.Src); err != nil {
+			return err
+		}
+	}
 	if opts.Out == "" {
 		out, err := gen.Generate(opts.Lang, m, genOpts)
 		if err != nil {

@@ -36,17 +36,21 @@ func newScaffoldCmd(io *IOStreams) *cobra.Command {
 		Use:   "scaffold CONTEXT:EVENT --at FILE:LINE [--arg 'TYPE NAME = EXPR']...",
 		Short: "Print the patch that adds a new tracepoint to a source tree",
 		Long: `Print a unified diff, for git apply, that adds the tracepoint CONTEXT:EVENT
-to a source tree in Bitcoin Core's layout:
+to a source tree in Bitcoin Core's layout, in the style of the tree's own
+src/util/trace.h (TRACEPOINT with semaphores, TRACEPOINT, or TRACEn):
 
   FILE                 TRACEPOINT_SEMAPHORE(context, event) next to the file's
-                       other semaphores (or after its includes),
-                       #include <util/trace.h> when missing, and the
-                       TRACEPOINT(context, event, EXPR...) call before LINE
+                       other semaphores (or after its includes) when the tree
+                       has semaphores, #include <util/trace.h> when missing,
+                       and the TRACEPOINT(context, event, EXPR...) call (or
+                       TRACEn for n arguments) before LINE
   doc/tracing.md       an entry in the context's section (a new section if
                        needed), descriptions marked TODO
   contrib/tracing/     CONTEXT_EVENT.bt, a bpftrace script that prints every
-                       argument (what usdtkit gen --lang bpftrace writes)
-  test/functional/     interface_usdt_CONTEXT_EVENT.py, a test skeleton
+                       argument (what usdtkit gen --lang bpftrace writes),
+                       attached to the binary where the tree builds it
+  test/functional/     interface_usdt_CONTEXT_EVENT.py, a test skeleton that
+                       uses only what the tree's test framework has
                        (what usdtkit gen --lang test writes)
 
 Each --arg is one argument, in order: its type (int8...int64, uint8...uint64,
@@ -74,7 +78,7 @@ out of range, missing file, bad CONTEXT:EVENT).`,
 	f.StringArrayVar(&opts.Args, "arg", nil, "an argument as 'TYPE NAME = EXPR' (repeat, in order)")
 	f.StringVar(&opts.Root, "root", ".", "the root of the source tree; paths in the patch are relative to it")
 	f.StringVar(&opts.Docs, "docs", "doc/tracing.md", "the tracing doc, relative to --root; \"\" leaves it alone")
-	f.StringVar(&opts.Binary, "binary", "./build/bin/bitcoind", "the binary the bpftrace example attaches to")
+	f.StringVar(&opts.Binary, "binary", "", "the binary the bpftrace example attaches to (default: where the tree's configure.ac or CMakeLists.txt builds bitcoind)")
 	f.BoolVar(&opts.NoFiles, "no-files", false, "leave out the bpftrace example and the test skeleton")
 	return cmd
 }
@@ -113,12 +117,19 @@ func runScaffold(ctx context.Context, opts *scaffoldOptions) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	patched, err := patches.AddTracepoint(rel, src, line, nt)
+	layout, err := patches.ReadLayout(opts.Root)
+	if err != nil {
+		return &usageError{err}
+	}
+	patched, err := layout.AddTracepoint(rel, src, line, nt)
 	if err != nil {
 		return &usageError{err}
 	}
 	if where := patches.FindTracepoint(opts.Root, rel, nt.ID()); where != "" {
-		return usagef("%s has %s already; a second semaphore would not link", where, nt.ID())
+		return usagef("%s has %s already; scaffold adds new tracepoints only", where, nt.ID())
+	}
+	if opts.Binary == "" && layout.Binary != "" {
+		opts.Binary = "./" + layout.Binary // the example runs from the tree's root
 	}
 	patch := patches.Patch{{Path: filepath.ToSlash(rel), Old: string(src), New: string(patched)}}
 	tp := contract.Declare(tpCtx, event, 8, decls...)
@@ -143,7 +154,7 @@ func runScaffold(ctx context.Context, opts *scaffoldOptions) error {
 			if _, err := os.Lstat(filepath.Join(opts.Root, filepath.FromSlash(path))); err == nil {
 				return usagef("%s exists already; move it away or use --no-files", path)
 			}
-			out, err := gen.Generate(file.lang, m, gen.Options{Path: opts.Binary, Script: path})
+			out, err := gen.Generate(file.lang, m, gen.Options{Path: opts.Binary, Script: path, Layout: layout})
 			if err != nil {
 				return usagef("--binary: %w", err)
 			}

@@ -6,12 +6,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/usdtkit/usdtkit/bpf/bpftest"
 	"github.com/usdtkit/usdtkit/elf/elftest"
+	"github.com/usdtkit/usdtkit/patches/patchtest"
 )
 
 // demoCopy copies the demo tree, without its build, into a new git
@@ -182,5 +184,97 @@ func TestScaffoldElsewhere(t *testing.T) {
 	_, stderr, code := runCmd(t, "scaffold", "net:inbound_message", "--root", dir, "--at", "src/net.cpp:31")
 	if code != 2 || !strings.Contains(stderr, "src/net_processing.cpp:8 has net:inbound_message already") {
 		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+// In a tree of each generation of tracepoint macros, the scaffolded
+// tracepoint applies and compiles against the tree's util/trace.h, the
+// object carries it, the example attaches where the tree builds bitcoind,
+// the skeleton uses only what the tree's test framework defines, and
+// audit and gen (--since, --new, --lang test) work on the result.
+func TestScaffoldStages(t *testing.T) {
+	for _, tr := range patchtest.Trees {
+		t.Run(tr.Name, func(t *testing.T) {
+			if _, err := exec.LookPath("git"); err != nil {
+				elftest.Unavailable(t, "git is not installed")
+			}
+			dir := tr.Copy(t)
+			git := func(args ...string) string {
+				return gitIn(t, dir, append([]string{"-c", "user.name=usdtkit", "-c", "user.email=usdtkit@localhost", "-c", "commit.gpgsign=false"}, args...)...)
+			}
+			git("init", "-q")
+			git("add", ".")
+			git("commit", "-q", "-m", "tree")
+			init, err := os.ReadFile(filepath.Join(dir, "src/init.cpp"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := 1 + strings.Count(string(init[:strings.Index(string(init), "    return true;")]), "\n")
+
+			stdout, stderr, code := runCmd(t, "scaffold", "init:startup_complete", "--root", dir,
+				"--at", "src/init.cpp:"+strconv.Itoa(line),
+				"--arg", "int32 height = height", "--arg", "const char* name = name.c_str()")
+			if code != 0 {
+				t.Fatalf("scaffold: exit %d: %s", code, stderr)
+			}
+			call := map[string]string{
+				"trace-n":         "+    TRACE2(init, startup_complete, height, name.c_str());\n",
+				"trace-n-wrapped": "+    TRACE2(init, startup_complete, height, name.c_str());\n",
+				"variadic":        "+    TRACEPOINT(init, startup_complete, height, name.c_str());\n",
+				"semaphores":      "+    TRACEPOINT(init, startup_complete, height, name.c_str());\n",
+			}[tr.Name]
+			if !strings.Contains(stdout, call) || !strings.Contains(stdout, "+#include <util/trace.h>\n") {
+				t.Errorf("the patch lacks %q or the include:\n%s", call, stdout)
+			}
+			if sema := strings.Contains(stdout, "TRACEPOINT_SEMAPHORE"); sema != (tr.Name == "semaphores") {
+				t.Errorf("a semaphore in the patch: %v", sema)
+			}
+			patch := filepath.Join(t.TempDir(), "scaffold.patch")
+			if err := os.WriteFile(patch, []byte(stdout), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			git("apply", "--check", patch)
+			git("apply", patch)
+
+			obj := tr.Compile(t, dir, "src/init.cpp")
+			stdout, stderr, code = runCmd(t, "list", obj)
+			if code != 0 || !regexp.MustCompile(`(?m)^init:startup_complete\t1\t`).MatchString(stdout) {
+				t.Errorf("list %s: exit %d, no init:startup_complete:\n%s%s", obj, code, stdout, stderr)
+			}
+			tr.Compile(t, dir, "src/net.cpp")
+
+			bt, err := os.ReadFile(filepath.Join(dir, "contrib/tracing/init_startup_complete.bt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "usdt:./" + tr.Binary + ":init:startup_complete\n"; !strings.Contains(string(bt), want) {
+				t.Errorf("the example does not attach to %q:\n%s", want, bt)
+			}
+			skeleton, err := os.ReadFile(filepath.Join(dir, "test/functional/interface_usdt_init_startup_complete.py"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			patchtest.CheckSkeleton(t, string(skeleton), dir)
+
+			docPath, src := filepath.Join(dir, "doc/tracing.md"), filepath.Join(dir, "src")
+			stdout, stderr, code = runCmd(t, "audit", "--docs", docPath, "--src", src)
+			if code != 0 {
+				t.Errorf("audit: exit %d:\n%s%s", code, stdout, stderr)
+			}
+			stdout, stderr, code = runCmd(t, "gen", "--lang", "bpftrace", "--src", src, "--since", "HEAD")
+			if want := "usdt:" + filepath.Join(dir, tr.Binary) + ":init:startup_complete\n"; code != 0 || !strings.Contains(stdout, want) || strings.Contains(stdout, "net:") {
+				t.Errorf("gen --since HEAD: exit %d, want only init:startup_complete at %s:\n%s%s", code, want, stdout, stderr)
+			}
+			stdout, stderr, code = runCmd(t, "gen", "--lang", "test", "--src", src, "--docs", docPath)
+			if code != 0 {
+				t.Fatalf("gen --lang test: exit %d: %s", code, stderr)
+			}
+			patchtest.CheckSkeleton(t, stdout, dir)
+			git("checkout", "doc/tracing.md")
+			stdout, stderr, code = runCmd(t, "gen", "--lang", "doc", "--src", src, "--docs", docPath, "--new")
+			if code != 0 || !strings.Contains(stdout, "#### Tracepoint `init:startup_complete`\n") || strings.Contains(stdout, "net:") {
+				t.Errorf("gen --new: exit %d:\n%s%s", code, stdout, stderr)
+			}
+		})
 	}
 }
