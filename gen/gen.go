@@ -5,6 +5,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"text/template"
@@ -289,4 +291,31 @@ func semaphores(tps []*Tracepoint) string {
 		return fmt.Sprintf("%d of the tracepoints are guarded by semaphores.", len(guarded))
 	}
 	return ids(guarded) + " are guarded by semaphores."
+}
+
+// WriteFiles renders each of the model's tracepoints in lang into a file
+// of its own in dir (Model.FileName; scripts executable), and returns
+// their paths and the output's warnings.
+func WriteFiles(lang Lang, m *Model, opts Options, dir string) (paths []string, warns []Warning, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	mode := os.FileMode(0o755) // scripts start with #!
+	if lang == Doc || lang == Go {
+		mode = 0o644
+	}
+	for _, tp := range m.Tracepoints {
+		opts.Script = m.FileName(lang, tp)
+		out, err := Generate(lang, m.With(tp), opts)
+		if err != nil {
+			return paths, warns, err
+		}
+		warns = append(warns, out.Warnings...)
+		path := filepath.Join(dir, opts.Script)
+		if err := os.WriteFile(path, []byte(out.Text), mode); err != nil {
+			return paths, warns, fmt.Errorf("write %s: %w", path, err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, warns, nil
 }

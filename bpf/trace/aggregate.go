@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -30,6 +31,49 @@ type Aggregation struct {
 	// MaxKeys bounds the rows; when 0, DefaultMaxKeys, or HistMaxKeys
 	// with a histogram.
 	MaxKeys int
+}
+
+// ParseAggregation reads the command line's aggregation: the keys (--by),
+// at most one aggregated argument (sum, stats, hist, or lhist as
+// KEY=MIN:MAX:STEP) and the bound on the rows. It is nil when nothing is
+// aggregated: events are streamed.
+func ParseAggregation(by []string, sum, stats, hist, lhist string, maxKeys int) (*Aggregation, error) {
+	a := &Aggregation{By: by, MaxKeys: maxKeys}
+	values := 0
+	for _, v := range []struct {
+		key  string
+		kind bpf.ValueKind
+	}{{sum, bpf.ValueSum}, {stats, bpf.ValueStats}, {hist, bpf.ValueHist}, {lhist, bpf.ValueLinear}} {
+		if v.key != "" {
+			values++
+			a.Value, a.Of = v.kind, v.key
+		}
+	}
+	switch {
+	case values > 1:
+		return nil, errors.New("give one of --sum, --stats, --hist and --lhist")
+	case maxKeys < 0:
+		return nil, errors.New("--map-size must be at least 1")
+	case values == 0 && len(by) == 0:
+		return nil, nil
+	}
+	if a.Value == bpf.ValueLinear {
+		key, spec, ok := strings.Cut(lhist, "=")
+		parts := strings.Split(spec, ":")
+		var nums [3]int64
+		var err error
+		for i := 0; ok && err == nil && len(parts) == 3 && i < 3; i++ {
+			nums[i], err = strconv.ParseInt(parts[i], 0, 64)
+		}
+		if !ok || len(parts) != 3 || err != nil || nums[2] <= 0 || nums[1] <= nums[0] {
+			return nil, fmt.Errorf("bad --lhist %q: want KEY=MIN:MAX:STEP with MIN < MAX and STEP > 0", lhist)
+		}
+		if n := (nums[1] - nums[0] + nums[2] - 1) / nums[2]; n > 1024 {
+			return nil, fmt.Errorf("bad --lhist %q: %d buckets; at most 1024", lhist, n)
+		}
+		a.Of, a.Min, a.Max, a.Step = key, nums[0], nums[1], nums[2]
+	}
+	return a, nil
 }
 
 // The default bounds on an aggregation's rows. The rows are allocated up

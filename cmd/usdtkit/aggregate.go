@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/usdtkit/usdtkit/bpf"
 	"github.com/usdtkit/usdtkit/bpf/trace"
 	"github.com/usdtkit/usdtkit/bpf/trace/jsonl"
 	"github.com/usdtkit/usdtkit/bpf/trace/text"
@@ -51,47 +48,16 @@ func (a *aggFlags) check() error {
 		}
 		a.where = e
 	}
-	agg := &trace.Aggregation{By: a.By, MaxKeys: a.MapSize}
-	values := 0
-	for _, v := range []struct {
-		key  string
-		kind bpf.ValueKind
-	}{{a.Sum, bpf.ValueSum}, {a.Stats, bpf.ValueStats}, {a.Hist, bpf.ValueHist}, {a.Linear, bpf.ValueLinear}} {
-		if v.key != "" {
-			values++
-			agg.Value, agg.Of = v.kind, v.key
-		}
-	}
+	agg, err := trace.ParseAggregation(a.By, a.Sum, a.Stats, a.Hist, a.Linear, a.MapSize)
 	switch {
-	case values > 1:
-		return usagef("give one of --sum, --stats, --hist and --lhist")
-	case a.MapSize < 0:
-		return usagef("--map-size must be at least 1")
+	case err != nil:
+		return &usageError{err}
 	case a.Top < 0 || a.Interval < 0:
 		return usagef("--top and --interval must not be negative")
-	case values == 0 && len(a.By) == 0:
-		if a.Interval > 0 || a.Reset || a.Top > 0 {
-			return usagef("--interval, --reset and --top need --by, --sum, --stats, --hist or --lhist")
-		}
-		return nil
-	case a.Reset && a.Interval == 0:
+	case agg == nil && (a.Interval > 0 || a.Reset || a.Top > 0):
+		return usagef("--interval, --reset and --top need --by, --sum, --stats, --hist or --lhist")
+	case agg != nil && a.Reset && a.Interval == 0:
 		return usagef("--reset needs --interval")
-	}
-	if agg.Value == bpf.ValueLinear {
-		key, spec, ok := strings.Cut(a.Linear, "=")
-		parts := strings.Split(spec, ":")
-		var nums [3]int64
-		var err error
-		for i := 0; ok && err == nil && len(parts) == 3 && i < 3; i++ {
-			nums[i], err = strconv.ParseInt(parts[i], 0, 64)
-		}
-		if !ok || len(parts) != 3 || err != nil || nums[2] <= 0 || nums[1] <= nums[0] {
-			return usagef("bad --lhist %q: want KEY=MIN:MAX:STEP with MIN < MAX and STEP > 0", a.Linear)
-		}
-		if n := (nums[1] - nums[0] + nums[2] - 1) / nums[2]; n > 1024 {
-			return usagef("bad --lhist %q: %d buckets; at most 1024", a.Linear, n)
-		}
-		agg.Of, agg.Min, agg.Max, agg.Step = key, nums[0], nums[1], nums[2]
 	}
 	a.agg = agg
 	return nil

@@ -71,7 +71,7 @@ func TestReadersAgree(t *testing.T) {
 		{docPath, binPath},
 		{"../../docs/demo/doc/tracing.md", demoBinary(t)},
 	} {
-		c, _, err := views{Docs: in.doc, Binaries: []string{in.bin}}.load()
+		c, _, err := contract.Load(contract.Paths{Docs: in.doc, Binaries: []string{in.bin}})
 		if err != nil {
 			t.Fatal(err)
 		}

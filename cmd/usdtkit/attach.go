@@ -122,10 +122,11 @@ func (o *attachOptions) resolve(args []string) error {
 	if o.PID < 0 {
 		return usagef("bad pid %d", o.PID)
 	}
-	if len(args) > 0 && !strings.Contains(args[0], ":") {
-		o.Target, args = args[0], args[1:]
-	} else if len(args) > 0 && isFile(args[0]) {
-		o.Target, args = args[0], args[1:]
+	if len(args) > 0 {
+		// A pattern has a ':'; a file's name may too.
+		if st, err := os.Stat(args[0]); !strings.Contains(args[0], ":") || err == nil && st.Mode().IsRegular() {
+			o.Target, args = args[0], args[1:]
+		}
 	}
 	if o.Target == "" {
 		if o.PID == 0 {
@@ -162,7 +163,7 @@ func (o *attachOptions) resolve(args []string) error {
 
 // traceOptions reads the target and the doc, once each, and joins them.
 func traceOptions(io *IOStreams, target, docsPath string, r *readFlags) (trace.Options, error) {
-	c, _, err := views{Docs: docsPath, Binaries: []string{target}}.load()
+	c, _, err := contract.Load(contract.Paths{Docs: docsPath, Binaries: []string{target}})
 	if err != nil {
 		return trace.Options{}, err
 	}

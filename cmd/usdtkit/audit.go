@@ -5,20 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/usdtkit/usdtkit/bpf/trace/text"
 	"github.com/usdtkit/usdtkit/docs/audit"
 	"github.com/usdtkit/usdtkit/docs/contract"
-	"github.com/usdtkit/usdtkit/patches"
 )
 
 type auditOptions struct {
 	IO *IOStreams
-	views
+	contract.Paths
 	JSON   bool
 	Format string
 	FailOn string
@@ -74,42 +70,14 @@ there is, 2 on usage errors. Finding kinds: docs/audit.md.`,
 	return cmd
 }
 
-// discover fills in the views of a Bitcoin Core checkout when none is given.
-func (o *auditOptions) discover() {
-	if o.Docs != "" || o.Src != "" || len(o.Binaries) > 0 {
-		return
-	}
-	if isFile("doc/tracing.md") {
-		o.Docs = "doc/tracing.md"
-	}
-	if st, err := os.Stat("src"); err == nil && st.IsDir() {
-		o.Src = "src"
-	}
-	for _, b := range []string{"build/bin/bitcoind", "build/src/bitcoind", "src/bitcoind"} {
-		if isFile(b) {
-			o.Binaries = []string{b}
-			break
-		}
-	}
-}
-
-func isFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
-}
-
 func runAudit(ctx context.Context, opts *auditOptions) error {
-	opts.discover()
-	n := 0
-	for _, given := range []bool{opts.Docs != "", opts.Src != "", len(opts.Binaries) > 0} {
-		if given {
-			n++
-		}
+	if opts.Given() == 0 {
+		opts.Paths = contract.Discover(".")
 	}
-	if n < 2 {
+	if opts.Given() < 2 {
 		return usagef("audit needs two of --docs FILE, --src DIR and BINARY (or run it in a Bitcoin Core checkout)")
 	}
-	c, scanErr, err := opts.load()
+	c, scanErr, err := contract.Load(opts.Paths)
 	if err != nil {
 		return err
 	}
@@ -179,30 +147,12 @@ func printAuditTable(streams *IOStreams, findings []audit.Finding) error {
 
 // printFix prints the unified diff of the doc that --fix proposes.
 func printFix(opts *auditOptions, findings []audit.Finding, c *contract.Contract) error {
-	old := c.Doc.Text
-	fixed, added, flagged, refused := audit.FixDoc(c, findings)
-	name := filepath.ToSlash(filepath.Clean(opts.Docs))
-	if filepath.IsAbs(name) {
-		if wd, err := os.Getwd(); err == nil {
-			if rel, err := filepath.Rel(wd, opts.Docs); err == nil && !strings.HasPrefix(rel, "..") {
-				name = filepath.ToSlash(rel)
-			}
-		}
+	diff, notes := audit.FixPatch(c, findings, opts.Docs)
+	if _, err := io.WriteString(opts.IO.Out, diff); err != nil {
+		return err
 	}
-	if fixed != old {
-		if _, err := io.WriteString(opts.IO.Out, patches.Patch{{Path: name, Old: old, New: fixed}}.String()); err != nil {
-			return err
-		}
-	}
-	entries := func(n int, what string) string {
-		if n == 1 {
-			return "1 " + what + "entry"
-		}
-		return fmt.Sprintf("%d %sentries", n, what)
-	}
-	fmt.Fprintf(opts.IO.ErrOut, "usdtkit: audit --fix: %s added (marked TODO), %s flagged\n", entries(added, ""), entries(flagged, "stale "))
-	if len(refused) > 0 {
-		fmt.Fprintf(opts.IO.ErrOut, "usdtkit: audit --fix: not documented, as the doc format cannot hold their names: %s\n", strings.Join(refused, ", "))
+	for _, n := range notes {
+		fmt.Fprintf(opts.IO.ErrOut, "usdtkit: audit --fix: %s\n", n)
 	}
 	return nil
 }

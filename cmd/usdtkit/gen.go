@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/usdtkit/usdtkit/docs/contract"
 	"github.com/usdtkit/usdtkit/elf"
 	"github.com/usdtkit/usdtkit/gen"
 	"github.com/usdtkit/usdtkit/patches"
@@ -15,7 +15,7 @@ import (
 
 type genOptions struct {
 	IO *IOStreams
-	views
+	contract.Paths
 	Lang     gen.Lang
 	LangName string
 	Out      string
@@ -127,7 +127,7 @@ func (o *genOptions) classify(args []string) error {
 }
 
 func runGen(ctx context.Context, opts *genOptions) error {
-	c, scanErr, err := opts.load()
+	c, scanErr, err := contract.Load(opts.Paths)
 	if err != nil {
 		return err
 	}
@@ -192,27 +192,12 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		_, err = fmt.Fprint(opts.IO.Out, out.Text)
 		return err
 	}
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", opts.Out, err)
+	paths, warns, err := gen.WriteFiles(opts.Lang, m, genOpts, opts.Out)
+	warn(warns)
+	for _, p := range paths {
+		fmt.Fprintln(opts.IO.Out, p)
 	}
-	for _, tp := range m.Tracepoints {
-		genOpts.Script = m.FileName(opts.Lang, tp)
-		out, err := gen.Generate(opts.Lang, m.With(tp), genOpts)
-		if err != nil {
-			return err
-		}
-		warn(out.Warnings)
-		path := filepath.Join(opts.Out, genOpts.Script)
-		mode := os.FileMode(0o644)
-		if opts.Lang != gen.Doc && opts.Lang != gen.Go {
-			mode = 0o755 // scripts start with #!
-		}
-		if err := os.WriteFile(path, []byte(out.Text), mode); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		fmt.Fprintln(opts.IO.Out, path)
-	}
-	return nil
+	return err
 }
 
 // firstLine is the first line of a message that may join several.

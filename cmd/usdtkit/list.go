@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -88,16 +87,8 @@ func (o *listOptions) classify(args []string) error {
 	return nil
 }
 
-// listed is one file's tracepoints, with semaphore values when it is mapped
-// into a process.
-type listed struct {
-	file   *elf.File
-	obj    *elf.Object // nil for a file named on the command line
-	probes []*elf.Probe
-}
-
 func runList(ctx context.Context, opts *listOptions) error {
-	var files []listed
+	var files []elf.Listed
 	for _, path := range opts.Targets {
 		f, err := elf.Open(path)
 		if err != nil {
@@ -106,53 +97,30 @@ func runList(ctx context.Context, opts *listOptions) error {
 		if f.Notes == 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: %s has no USDT tracepoints (no .note.stapsdt notes)\n", path)
 		}
-		files = append(files, listed{file: f})
+		files = append(files, elf.Listed{File: f})
 	}
 	if opts.PID != 0 {
-		objs, err := elf.ProcessObjects(opts.PID)
+		mapped, err := elf.OpenProcess(opts.PID, func(path string, err error) {
+			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: skipping %s: %v\n", path, err)
+		})
 		if err != nil {
 			return err
 		}
-		found := false
-		for _, o := range objs {
-			f, err := o.Open()
-			if err != nil {
-				if !errors.Is(err, elf.ErrNotELF) {
-					fmt.Fprintf(opts.IO.ErrOut, "usdtkit: skipping %s: %v\n", o.Path, err)
-				}
-				continue
-			}
-			if f.Notes == 0 {
-				continue
-			}
-			f.Path = o.Path
-			files = append(files, listed{file: f, obj: o})
-			found = true
-		}
-		if !found {
+		if len(mapped) == 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "usdtkit: process %d maps no file with USDT tracepoints\n", opts.PID)
 		}
+		files = append(files, mapped...)
 	}
-	matched := 0
-	for i := range files {
-		for j := range files[i].file.Probes {
-			p := &files[i].file.Probes[j]
-			if p.Match(opts.Patterns...) {
-				files[i].probes = append(files[i].probes, p)
-				matched++
-			}
-		}
-	}
-	if matched == 0 && len(opts.Patterns) > 0 {
+	if elf.Select(files, opts.Patterns...) == 0 && len(opts.Patterns) > 0 {
 		fmt.Fprintf(opts.IO.ErrOut, "usdtkit: no tracepoint matches %s\n", strings.Join(opts.Patterns, " "))
 	}
 	if opts.JSON {
-		return printListJSON(opts.IO, files)
+		return elf.WriteJSON(opts.IO.Out, files)
 	}
 	return printListTable(opts, files)
 }
 
-func printListTable(opts *listOptions, files []listed) error {
+func printListTable(opts *listOptions, files []elf.Listed) error {
 	multi := len(files) > 1
 	header := []string{"tracepoint", "sites", "semaphore", "arguments"}
 	if multi {
@@ -161,10 +129,10 @@ func printListTable(opts *listOptions, files []listed) error {
 	t := text.NewTable(opts.IO.Out, opts.IO.IsTerminal, header...)
 	undecoded := 0
 	for _, l := range files {
-		for _, p := range l.probes {
-			row := []string{p.ID(), strconv.Itoa(len(p.CallSites)), semaphoreText(l, p), argsSummary(p)}
+		for _, p := range l.Probes {
+			row := []string{p.ID(), strconv.Itoa(len(p.CallSites)), l.SemaphoreText(p), p.ArgsSummary()}
 			if multi {
-				row = append([]string{l.file.Path}, row...)
+				row = append([]string{l.File.Path}, row...)
 			}
 			t.Add(row...)
 			for i := range p.CallSites {
@@ -199,72 +167,4 @@ func printListTable(opts *listOptions, files []listed) error {
 		fmt.Fprintf(opts.IO.ErrOut, "usdtkit: %d argument specs could not be decoded; -v says why\n", undecoded)
 	}
 	return nil
-}
-
-func semaphoreText(l listed, p *elf.Probe) string {
-	s := p.Semaphore
-	if s == nil {
-		return "-"
-	}
-	text := fmt.Sprintf("%#x", s.Address)
-	if l.obj != nil {
-		if v, err := l.obj.ReadSemaphore(s); err == nil {
-			text += fmt.Sprintf(" = %d", v)
-		} else {
-			text += " = ?"
-		}
-	}
-	return text
-}
-
-// argsSummary describes a tracepoint's arguments: decoded specs when every
-// call site has the same ones, else the types with a pointer to -v.
-func argsSummary(p *elf.Probe) string {
-	first := p.CallSites[0].Args
-	same := true
-	for _, cs := range p.CallSites[1:] {
-		if cs.ArgsRaw != p.CallSites[0].ArgsRaw {
-			same = false
-		}
-	}
-	parts := make([]string, len(first))
-	for i := range first {
-		if same {
-			parts[i] = first[i].String()
-		} else {
-			parts[i] = first[i].Type()
-		}
-	}
-	s := strings.Join(parts, ", ")
-	if !same {
-		s += " (specs differ by site: -v)"
-	}
-	return s
-}
-
-// printListJSON writes a JSON array with one compact tracepoint per line:
-// easy to grep as well as to parse. It is written as it is made, in
-// chunks of 16 KiB, so a file with a million notes costs no more here.
-func printListJSON(streams *IOStreams, files []listed) error {
-	b := append(make([]byte, 0, 32<<10), '[')
-	n := 0
-	var err error
-	for _, l := range files {
-		for _, p := range l.probes {
-			if n > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '\n')
-			n++
-			if b, err = p.AppendJSON(streams.Out, b, l.file.Path, l.obj); err != nil {
-				return err
-			}
-		}
-	}
-	if n > 0 {
-		b = append(b, '\n')
-	}
-	b = append(b, "]\n"...)
-	_, err = streams.Out.Write(b)
-	return err
 }

@@ -147,7 +147,7 @@ func runWatch(ctx context.Context, opts *watchOptions) error {
 // reread reads the doc and the sources: at the start, and when they
 // changed.
 func (w *watcher) reread() error {
-	c, scanErr, err := views{Docs: w.opts.Docs, Src: w.opts.Src}.load()
+	c, scanErr, err := contract.Load(contract.Paths{Docs: w.opts.Docs, Src: w.opts.Src})
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,12 @@ package audit
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/usdtkit/usdtkit/docs/contract"
+	"github.com/usdtkit/usdtkit/patches"
 )
 
 // StaleMarker starts the comment FixDoc puts under a stale entry's heading.
@@ -40,4 +44,33 @@ func FixDoc(c *contract.Contract, findings []Finding) (out string, added, flagge
 		}
 	}
 	return contract.AddEntries(c.Doc, tps, stale), len(tps), flagged, refused
+}
+
+// FixPatch is FixDoc as a unified diff for git apply, of the doc at path
+// (named relative to the working directory when it is under it), empty
+// when nothing changes, and the lines that say what it did.
+func FixPatch(c *contract.Contract, findings []Finding, path string) (diff string, notes []string) {
+	fixed, added, flagged, refused := FixDoc(c, findings)
+	name := filepath.ToSlash(filepath.Clean(path))
+	if filepath.IsAbs(name) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+				name = filepath.ToSlash(rel)
+			}
+		}
+	}
+	if fixed != c.Doc.Text {
+		diff = patches.Patch{{Path: name, Old: c.Doc.Text, New: fixed}}.String()
+	}
+	entries := func(n int, what string) string {
+		if n == 1 {
+			return "1 " + what + "entry"
+		}
+		return fmt.Sprintf("%d %sentries", n, what)
+	}
+	notes = append(notes, fmt.Sprintf("%s added (marked TODO), %s flagged", entries(added, ""), entries(flagged, "stale ")))
+	if len(refused) > 0 {
+		notes = append(notes, "not documented, as the doc format cannot hold their names: "+strings.Join(refused, ", "))
+	}
+	return diff, notes
 }
