@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/usdtkit/usdtkit/bpf/trace"
+	"github.com/usdtkit/usdtkit/bpf/trace/export"
 	"github.com/usdtkit/usdtkit/bpf/trace/jsonl"
 	"github.com/usdtkit/usdtkit/bpf/trace/text"
 )
@@ -65,7 +66,7 @@ func (a *aggFlags) check() error {
 
 // runAggregate counts in the kernel and prints snapshots: on every
 // interval and at the end.
-func runAggregate(ctx context.Context, opts *attachOptions, s *trace.Session, ex *exporter) error {
+func runAggregate(ctx context.Context, opts *attachOptions, s *trace.Session, ex *export.Exporter) error {
 	view := text.NewAggregates(opts.IO.Out, opts.IO.ErrOut, opts.IO.IsTerminal)
 	view.Live = opts.Interval > 0
 	var until <-chan time.Time
@@ -81,9 +82,7 @@ func runAggregate(ctx context.Context, opts *attachOptions, s *trace.Session, ex
 		}
 		snap.Final = final
 		switch {
-		case ex.pub != nil:
-			ex.pub.Snapshot(snap)
-		case ex.exporting():
+		case ex.Snapshot(snap):
 		case opts.JSON:
 			_, serr = opts.IO.Out.Write(jsonl.AppendSnapshot(nil, snap))
 		default:

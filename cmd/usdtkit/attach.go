@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/usdtkit/usdtkit/bpf/trace"
+	"github.com/usdtkit/usdtkit/bpf/trace/export"
 	"github.com/usdtkit/usdtkit/bpf/trace/jsonl"
 	"github.com/usdtkit/usdtkit/bpf/trace/text"
 	"github.com/usdtkit/usdtkit/docs/contract"
@@ -155,7 +156,7 @@ func (o *attachOptions) resolve(args []string) error {
 	if o.agg != nil && o.Count > 0 {
 		return usagef("--count goes with streaming; an aggregation ends with --duration, the command, or Ctrl-C")
 	}
-	if err := o.exportFlags.check(o.Reset); err != nil {
+	if err := o.exportFlags.check(o.agg, o.Reset); err != nil {
 		return err
 	}
 	return o.readFlags.check()
@@ -190,7 +191,7 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	o.Credential = opts.cred
 	s, err := trace.Start(ctx, o)
 	if err != nil {
-		ex.close()
+		ex.Close()
 		return err
 	}
 	sites := 0
@@ -199,9 +200,9 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "usdtkit: attached %d tracepoints (%d call sites) of %s in %s\n",
 		len(s.Tracepoints), sites, opts.Target, s.Attached.Round(time.Microsecond))
-	if err := ex.serve(s); err != nil {
+	if err := ex.Serve(s); err != nil {
 		s.Close()
-		ex.close()
+		ex.Close()
 		return err
 	}
 	var runErr error
@@ -212,12 +213,12 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	}
 	closeErr := s.Close()
 	text.Summary(opts.IO.ErrOut, s.Stats(), opts.agg != nil)
-	exErr := ex.close()
+	exErr := ex.Close()
 	return errors.Join(runErr, closeErr, exErr)
 }
 
 // stream hands every event to its sink until the session ends.
-func stream(ctx context.Context, opts *attachOptions, s *trace.Session, ex *exporter) error {
+func stream(ctx context.Context, opts *attachOptions, s *trace.Session, ex *export.Exporter) error {
 	var until <-chan time.Time
 	if opts.Duration > 0 {
 		until = time.After(opts.Duration)
@@ -226,7 +227,7 @@ func stream(ctx context.Context, opts *attachOptions, s *trace.Session, ex *expo
 	if opts.JSON {
 		sink = jsonl.NewWriter(opts.IO.Out)
 	}
-	sink = ex.sink(sink)
+	sink = ex.Sink(sink)
 	seen := 0
 	var writeErr error
 	s.Run(ctx, until, func(ev *trace.Event) bool {

@@ -513,3 +513,24 @@ func TestDropPrivileges(t *testing.T) {
 		t.Errorf("the summary as nobody:\n%s", stderr.String())
 	}
 }
+
+// The export flags that cannot go together are refused before anything is
+// opened or attached: exit 2, one line.
+func TestExportUsage(t *testing.T) {
+	bin := elftest.Path(t, "semaphores")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--nats-subject", "a.b"}, "need --nats URL"},
+		{[]string{"--nats", "nats://127.0.0.1:1", "--nats-subject", "a.*"}, "subject"},
+		{[]string{"--metrics", "9435", "--by", "arg0", "--interval", "1s", "--reset"}, "leave out --reset"},
+		{[]string{"--metrics", "9435", "--by", "value", "--sum", "arg1"}, "name the key argN"},
+		{[]string{"--user", "no-such-user-here"}, "no-such-user-here"},
+	} {
+		_, stderr, code := runCmd(t, append([]string{"attach", bin}, tc.args...)...)
+		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("attach %s: exit %d, want 2 and one line with %q:\n%s", strings.Join(tc.args, " "), code, tc.want, stderr)
+		}
+	}
+}
