@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -104,4 +105,35 @@ func (b *Build) Same(o *Build) bool {
 		return b.File.BuildID == o.File.BuildID
 	}
 	return b.Size == o.Size && b.ModTime.Equal(o.ModTime)
+}
+
+// Describe is the line that says build n of path was read, and the lines
+// that say how its tracepoints changed since prev (nil for the first).
+func (b *Build) Describe(n int, path string, prev *Build) string {
+	id := b.File.BuildID
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	if id == "" {
+		id = "none"
+	}
+	plural := func(n int) string {
+		if n == 1 {
+			return ""
+		}
+		return "s"
+	}
+	var lines strings.Builder
+	fmt.Fprintf(&lines, "build %d %s: build-id %s, %d tracepoint%s, %d call site%s\n", n, path, id,
+		len(b.File.Probes), plural(len(b.File.Probes)), b.File.Notes, plural(b.File.Notes))
+	if prev != nil {
+		changes := Diff(prev.File, b.File)
+		for _, c := range changes {
+			lines.WriteString(c.String() + "\n")
+		}
+		if len(changes) == 0 {
+			lines.WriteString("= no tracepoint changes\n")
+		}
+	}
+	return lines.String()
 }

@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/usdtkit/usdtkit/bpf"
 	"github.com/usdtkit/usdtkit/docs"
@@ -82,8 +83,9 @@ type Verifier struct {
 }
 
 // NewVerifier takes the documented tracepoints of c that match the
-// patterns (all when there are none).
-func NewVerifier(c *contract.Contract, patterns []string) *Verifier {
+// patterns (all when there are none). It is an error when there are none,
+// or none of them is in the binary.
+func NewVerifier(c *contract.Contract, patterns []string) (*Verifier, error) {
 	v := &Verifier{byID: map[string]*Verdict{}}
 	for _, tp := range c.Tracepoints {
 		if tp.Doc == nil || !contract.Match(tp.ID(), patterns...) {
@@ -94,11 +96,14 @@ func NewVerifier(c *contract.Contract, patterns []string) *Verifier {
 			v.Patterns = append(v.Patterns, tp.ID())
 		}
 	}
-	return v
+	switch {
+	case len(v.byID) == 0:
+		return nil, fmt.Errorf("no documented tracepoint in %s matches %s", c.DocPath, strings.Join(patterns, " "))
+	case len(v.Patterns) == 0:
+		return nil, fmt.Errorf("%s has none of the documented tracepoints of %s", c.Binaries[0].Path, c.DocPath)
+	}
+	return v, nil
 }
-
-// Documented is how many documented tracepoints are checked.
-func (v *Verifier) Documented() int { return len(v.byID) }
 
 // Event checks one event.
 func (v *Verifier) Event(ev *Event) {

@@ -132,17 +132,8 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		return err
 	}
 	warnf := func(format string, v ...any) { fmt.Fprintf(opts.IO.ErrOut, "usdtkit: warning: "+format+"\n", v...) }
-	if c.Doc != nil && len(c.Doc.Problems) > 0 {
-		n := len(c.Doc.Problems)
-		warnf("%s has %d problem%s (usdtkit audit lists them), the first: %v", opts.Docs, n, plural(n), c.Doc.Problems[0])
-	}
-	if scanErr != nil {
-		warnf("%s", firstLine(scanErr.Error()))
-	}
-	for _, b := range c.Binaries {
-		if b.File.Notes == 0 {
-			warnf("%s has no USDT tracepoints (no .note.stapsdt notes)", b.Path)
-		}
+	for _, w := range c.Warnings(scanErr) {
+		warnf("%s", w)
 	}
 	m := gen.NewModel(c, opts.Patterns...)
 	if opts.New {
@@ -198,12 +189,4 @@ func runGen(ctx context.Context, opts *genOptions) error {
 		fmt.Fprintln(opts.IO.Out, p)
 	}
 	return err
-}
-
-// firstLine is the first line of a message that may join several.
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i] + " (and more)"
-	}
-	return s
 }

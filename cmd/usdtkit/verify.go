@@ -80,12 +80,9 @@ func runVerify(ctx context.Context, opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	v := trace.NewVerifier(o.Contract, opts.Patterns)
-	switch {
-	case v.Documented() == 0:
-		return fmt.Errorf("no documented tracepoint in %s matches %s", opts.Docs, strings.Join(opts.Patterns, " "))
-	case len(v.Patterns) == 0:
-		return fmt.Errorf("%s has none of the documented tracepoints of %s", opts.Target, opts.Docs)
+	v, err := trace.NewVerifier(o.Contract, opts.Patterns)
+	if err != nil {
+		return err
 	}
 	o.Patterns, o.Command = v.Patterns, opts.Command
 	s, err := trace.Start(ctx, o)

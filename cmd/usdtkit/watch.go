@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -99,8 +97,7 @@ type watcher struct {
 
 func runWatch(ctx context.Context, opts *watchOptions) error {
 	var mu sync.Mutex
-	out := &lockedWriter{mu: &mu, w: opts.IO.Out}
-	errOut := &lockedWriter{mu: &mu, w: opts.IO.ErrOut}
+	out, errOut := text.Locked(&mu, opts.IO.Out), text.Locked(&mu, opts.IO.ErrOut)
 	w := &watcher{opts: opts, report: out, log: errOut}
 	if opts.JSON {
 		w.report = errOut
@@ -164,26 +161,7 @@ func (w *watcher) join(b *elf.Build) *contract.Contract {
 
 // build prints the new build, how its tracepoints changed, and re-audits.
 func (w *watcher) build(n int, b, prev *elf.Build) {
-	id := b.File.BuildID
-	if len(id) > 12 {
-		id = id[:12]
-	}
-	if id == "" {
-		id = "none"
-	}
-	var lines strings.Builder
-	fmt.Fprintf(&lines, "build %d %s: build-id %s, %d tracepoint%s, %d call site%s\n", n, w.opts.Binary, id,
-		len(b.File.Probes), plural(len(b.File.Probes)), b.File.Notes, plural(b.File.Notes))
-	if prev != nil {
-		changes := elf.Diff(prev.File, b.File)
-		for _, c := range changes {
-			lines.WriteString(c.String() + "\n")
-		}
-		if len(changes) == 0 {
-			lines.WriteString("= no tracepoint changes\n")
-		}
-	}
-	io.WriteString(w.report, lines.String())
+	io.WriteString(w.report, b.Describe(n, w.opts.Binary, prev))
 	w.cur = b
 	if w.opts.Docs != "" || w.opts.Src != "" {
 		w.audit()
@@ -197,41 +175,12 @@ func (w *watcher) audit() {
 		return
 	}
 	now := audit.Run(w.join(w.cur), w.scanErr)
-	added, fixed := audit.Changes(w.findings, now)
-	var lines []string
-	for _, f := range added {
-		lines = append(lines, "audit: new   "+findingLine(f))
-	}
-	for _, f := range fixed {
-		lines = append(lines, "audit: fixed "+findingLine(f))
-	}
-	sort.Strings(lines)
+	lines := audit.ChangeLines(w.findings, now)
 	if !w.audited && len(lines) == 0 {
-		lines = append(lines, "audit: no findings")
+		lines = append(lines, "no findings")
 	}
 	w.findings, w.audited = now, true
-	if len(lines) > 0 {
-		io.WriteString(w.report, strings.Join(lines, "\n")+"\n")
+	for _, l := range lines {
+		io.WriteString(w.report, "audit: "+l+"\n")
 	}
-}
-
-func findingLine(f audit.Finding) string {
-	tp := f.Tracepoint
-	if tp == "" {
-		tp = "-"
-	}
-	return fmt.Sprintf("%s %s %s: %s (%s)", tp, f.Severity, f.Kind, f.Message, f.Where())
-}
-
-// lockedWriter serialises writes from the command's output copier and the
-// watch loop.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -133,4 +134,28 @@ func Changes(before, now []Finding) (added, fixed []Finding) {
 		}
 	}
 	return added, fixed
+}
+
+// OneLine is the finding on one line: tracepoint, severity, kind, message
+// and where.
+func (f Finding) OneLine() string {
+	tp := f.Tracepoint
+	if tp == "" {
+		tp = "-"
+	}
+	return fmt.Sprintf("%s %s %s: %s (%s)", tp, f.Severity, f.Kind, f.Message, f.Where())
+}
+
+// ChangeLines are Changes as sorted lines, "new   " or "fixed " first.
+func ChangeLines(before, now []Finding) []string {
+	added, fixed := Changes(before, now)
+	var lines []string
+	for _, f := range added {
+		lines = append(lines, "new   "+f.OneLine())
+	}
+	for _, f := range fixed {
+		lines = append(lines, "fixed "+f.OneLine())
+	}
+	sort.Strings(lines)
+	return lines
 }

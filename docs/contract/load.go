@@ -1,8 +1,10 @@
 package contract
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/usdtkit/usdtkit/docs"
 	"github.com/usdtkit/usdtkit/elf"
@@ -88,4 +90,31 @@ func Load(p Paths) (c *Contract, scanErr error, err error) {
 func isScanProblem(err error) bool {
 	_, joined := err.(interface{ Unwrap() []error })
 	return joined
+}
+
+// Warnings say what of the views Load read is incomplete: the doc's syntax
+// problems (the first of them), the source files that could not be
+// scanned (scanErr, its first line), the binaries without notes.
+func (c *Contract) Warnings(scanErr error) []string {
+	var ws []string
+	if c.Doc != nil && len(c.Doc.Problems) > 0 {
+		n, s := len(c.Doc.Problems), "s"
+		if n == 1 {
+			s = ""
+		}
+		ws = append(ws, fmt.Sprintf("%s has %d problem%s (usdtkit audit lists them), the first: %v", c.DocPath, n, s, c.Doc.Problems[0]))
+	}
+	if scanErr != nil {
+		first, _, more := strings.Cut(scanErr.Error(), "\n")
+		if more {
+			first += " (and more)"
+		}
+		ws = append(ws, first)
+	}
+	for _, b := range c.Binaries {
+		if b.File.Notes == 0 {
+			ws = append(ws, b.Path+" has no USDT tracepoints (no .note.stapsdt notes)")
+		}
+	}
+	return ws
 }

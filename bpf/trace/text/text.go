@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/usdtkit/usdtkit/bpf"
 	"github.com/usdtkit/usdtkit/bpf/trace"
@@ -88,4 +89,19 @@ func Summary(w io.Writer, st bpf.Stats, aggregated bool) error {
 	}
 	_, err := fmt.Fprintln(w, line)
 	return err
+}
+
+// Locked is w written under mu: writers sharing mu write whole writes,
+// one at a time (a command's output copier and the watch loop, say).
+func Locked(mu *sync.Mutex, w io.Writer) io.Writer { return &locked{mu, w} }
+
+type locked struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *locked) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
