@@ -707,17 +707,27 @@ func (s *Session) Snapshot(reset bool) ([]AggRow, error) {
 		var raw []byte
 		var err error
 		if reset {
-			raw = make([]byte, stride*s.ncpu)
-			err = s.aggMap.LookupAndDelete(k, raw)
+			// A per-CPU value is read into one slice per CPU, laid out
+			// here as LookupBytes lays it out: a stride per CPU.
+			per := make([][]byte, s.ncpu)
+			if err = s.aggMap.LookupAndDelete(k, per); err == nil {
+				raw = make([]byte, stride*s.ncpu)
+				for i, v := range per {
+					copy(raw[i*stride:], v)
+				}
+			}
 		} else {
 			raw, err = s.aggMap.LookupBytes(k)
 			prev = k
 		}
-		if errors.Is(err, ebpf.ErrKeyNotExist) || raw == nil {
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
 			continue
 		}
 		if err != nil {
 			return rows, fmt.Errorf("snapshot: %w", err)
+		}
+		if raw == nil { // gone since NextKey
+			continue
 		}
 		rows = append(rows, mergeRow(a, s.aggSigned(k), k, raw, stride))
 	}
