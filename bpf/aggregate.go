@@ -271,7 +271,9 @@ func checkPred(p *Pred, s *site) error {
 // Offsets in a site's scratch area, the per-CPU buffer the aggregation
 // programs read arguments into and build keys in: the record as a
 // streaming program writes it (slots, strings and buffers), then the key,
-// then a zero value for new rows.
+// then a zero value for new rows, zeroed before each use: sites share the
+// area, and a larger site's record or key overlaps a smaller one's zero
+// value.
 func (s *site) keyOff() int { return (s.size + 7) &^ 7 }
 
 func (s *site) zeroOff(a *Aggregation) int { return s.keyOff() + a.keySize() }
@@ -405,6 +407,9 @@ func compileAggSite(b *builder, t *regTable, s *site, cfg progConfig) error {
 	}
 	lookup()
 	b.emit(asm.JNE.Imm(asm.R0, 0, have))
+	// The scratch area is every site's: where this site's zero value
+	// lies, another may have read its arguments or built its key.
+	zero(b, asm.R7, s.zeroOff(a), a.valueSize())
 	b.emit(
 		mapPtr(asm.R1, refAgg),
 		asm.Mov.Reg(asm.R2, asm.R7),
@@ -712,17 +717,27 @@ func (s *Session) Snapshot(reset bool) ([]AggRow, error) {
 		var raw []byte
 		var err error
 		if reset {
-			raw = make([]byte, stride*s.ncpu)
-			err = s.aggMap.LookupAndDelete(k, raw)
+			// A per-CPU value is read into one slice per CPU, laid out
+			// here as LookupBytes lays it out: a stride per CPU.
+			per := make([][]byte, s.ncpu)
+			if err = s.aggMap.LookupAndDelete(k, per); err == nil {
+				raw = make([]byte, stride*s.ncpu)
+				for i, v := range per {
+					copy(raw[i*stride:], v)
+				}
+			}
 		} else {
 			raw, err = s.aggMap.LookupBytes(k)
 			prev = k
 		}
-		if errors.Is(err, ebpf.ErrKeyNotExist) || raw == nil {
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
 			continue
 		}
 		if err != nil {
 			return rows, fmt.Errorf("snapshot: %w", err)
+		}
+		if raw == nil { // gone since NextKey
+			continue
 		}
 		rows = append(rows, mergeRow(a, s.aggSigned(k), k, raw, stride))
 	}
