@@ -394,9 +394,10 @@ func compileAggSite(b *builder, t *regTable, s *site, cfg progConfig) error {
 		}
 		off += a.fieldRoom(f)
 	}
-	// The row: looked up, else made from the zero value.
+	// The row: looked up, else made from the zero value. Rows are never
+	// deleted while the session lasts (Snapshot with reset subtracts), so
+	// a row made here is there for the lookup after it.
 	have := fmt.Sprintf("have_%d", s.id)
-	again := fmt.Sprintf("again_%d", s.id)
 	lookup := func() {
 		b.emit(
 			mapPtr(asm.R1, refAgg),
@@ -419,7 +420,6 @@ func compileAggSite(b *builder, t *regTable, s *site, cfg progConfig) error {
 		asm.Mov.Imm(asm.R4, 1), // BPF_NOEXIST: another CPU may have made it
 		asm.FnMapUpdateElem.Call(),
 	)
-	b.label(again)
 	lookup()
 	b.emit(
 		asm.JNE.Imm(asm.R0, 0, have),
@@ -686,8 +686,12 @@ type AggRow struct {
 	Buckets  []uint64
 }
 
-// Snapshot reads the aggregation's rows; with reset, it deletes each one
-// as it reads it, so that each hit is in exactly one snapshot.
+// Snapshot reads the aggregation's rows. With reset, each row says what
+// came since the last snapshot with reset: the rows stay in the kernel
+// and the counts, sums and buckets read before are taken off (deleting a
+// row would lose the hits that land between its reading and its
+// deletion), so each hit is in exactly one snapshot; Min and Max are
+// since the start, and rows with no hit since are left out.
 func (s *Session) Snapshot(reset bool) ([]AggRow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -697,74 +701,75 @@ func (s *Session) Snapshot(reset bool) ([]AggRow, error) {
 	a := s.agg
 	keySize := a.keySize()
 	stride := (a.valueSize() + 7) &^ 7
-	if rows, err := s.snapshotBatch(reset, keySize, stride); err == nil {
-		return rows, nil
+	rows, err := s.snapshotBatch(keySize, stride)
+	if err != nil {
+		rows, err = s.snapshotEach(keySize, stride)
 	}
-	// Kernels without batch lookups: a key at a time.
+	if err != nil || !reset {
+		return rows, err
+	}
+	if s.aggBefore == nil {
+		s.aggBefore = make(map[string]AggRow, len(rows))
+	}
+	since := rows[:0]
+	for _, r := range rows {
+		k := string(binary.NativeEndian.AppendUint32(nil, uint32(r.Tracepoint))) + string(r.Key)
+		d := r
+		if b, ok := s.aggBefore[k]; ok {
+			d.Count -= b.Count
+			d.Sum -= b.Sum // modulo 2^64: signed sums too
+			d.Buckets = make([]uint64, len(r.Buckets))
+			for i := range r.Buckets {
+				d.Buckets[i] = r.Buckets[i] - b.Buckets[i]
+			}
+		}
+		s.aggBefore[k] = r
+		if d.Count > 0 {
+			since = append(since, d)
+		}
+	}
+	return since, nil
+}
+
+// snapshotEach reads the rows a key at a time, on kernels without batch
+// lookups.
+func (s *Session) snapshotEach(keySize, stride int) ([]AggRow, error) {
 	var rows []AggRow
 	key := make([]byte, keySize)
 	var prev any // nil: the first key
-	seen := 0
-	for seen <= 4*a.MaxKeys {
+	for seen := 0; seen <= 4*s.agg.MaxKeys; seen++ {
 		if err := s.aggMap.NextKey(prev, key); err != nil {
 			if errors.Is(err, ebpf.ErrKeyNotExist) {
 				break
 			}
 			return rows, fmt.Errorf("snapshot: %w", err)
 		}
-		seen++
 		k := append([]byte(nil), key...)
-		var raw []byte
-		var err error
-		if reset {
-			// A per-CPU value is read into one slice per CPU, laid out
-			// here as LookupBytes lays it out: a stride per CPU.
-			per := make([][]byte, s.ncpu)
-			if err = s.aggMap.LookupAndDelete(k, per); err == nil {
-				raw = make([]byte, stride*s.ncpu)
-				for i, v := range per {
-					copy(raw[i*stride:], v)
-				}
-			}
-		} else {
-			raw, err = s.aggMap.LookupBytes(k)
-			prev = k
-		}
-		if errors.Is(err, ebpf.ErrKeyNotExist) {
+		raw, err := s.aggMap.LookupBytes(k)
+		prev = k
+		if errors.Is(err, ebpf.ErrKeyNotExist) || err == nil && raw == nil {
 			continue
 		}
 		if err != nil {
 			return rows, fmt.Errorf("snapshot: %w", err)
 		}
-		if raw == nil { // gone since NextKey
-			continue
-		}
-		rows = append(rows, mergeRow(a, s.aggSigned(k), k, raw, stride))
+		rows = append(rows, mergeRow(s.agg, s.aggSigned(k), k, raw, stride))
 	}
 	return rows, nil
 }
 
 // snapshotBatch reads the rows thousands at a time, in one system call
 // each.
-func (s *Session) snapshotBatch(reset bool, keySize, stride int) ([]AggRow, error) {
+func (s *Session) snapshotBatch(keySize, stride int) ([]AggRow, error) {
 	const batch = 4096
 	keys := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(keySize, reflect.TypeOf(byte(0)))), batch, batch)
 	values := make([]byte, batch*stride*s.ncpu)
 	var cursor ebpf.MapBatchCursor
 	var rows []AggRow
 	for {
-		var n int
-		var err error
-		if reset {
-			n, err = s.aggMap.BatchLookupAndDelete(&cursor, keys.Interface(), values, nil)
-		} else {
-			n, err = s.aggMap.BatchLookup(&cursor, keys.Interface(), values, nil)
-		}
+		n, err := s.aggMap.BatchLookup(&cursor, keys.Interface(), values, nil)
 		done := errors.Is(err, ebpf.ErrKeyNotExist)
 		if err != nil && !done {
-			if len(rows) > 0 {
-				return rows, fmt.Errorf("snapshot: %w", err)
-			}
 			return nil, err // try a key at a time
 		}
 		for i := 0; i < n; i++ {

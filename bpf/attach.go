@@ -112,10 +112,12 @@ type Session struct {
 	bad      atomic.Uint64   // malformed records
 	draining atomic.Bool     // detached: stop at the next flush
 
-	agg     *Aggregation
-	aggMap  *ebpf.Map
-	scratch *ebpf.Map
-	ncpu    int
+	agg    *Aggregation
+	aggMap *ebpf.Map
+	// aggBefore are the rows the last snapshot with reset read, by key.
+	aggBefore map[string]AggRow
+	scratch   *ebpf.Map
+	ncpu      int
 
 	mu        sync.Mutex
 	detached  bool

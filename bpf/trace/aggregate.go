@@ -352,8 +352,9 @@ func (s *Session) Aggregation() *Aggregation {
 	return s.agg.a
 }
 
-// Snapshot reads the aggregation; with reset the rows are cleared as they
-// are read. The rows come largest first (by count, then in the order of
+// Snapshot reads the aggregation; with reset each row, and the dropped
+// keys, count what came since the last snapshot with reset (bpf's
+// Snapshot). The rows come largest first (by count, then in the order of
 // their keys); top, when above 0, keeps the top largest; with top -1 they
 // are not sorted (a scrape does not need them in order).
 func (s *Session) Snapshot(reset bool, top int) (*Snapshot, error) {

@@ -75,7 +75,7 @@ func runAggregate(ctx context.Context, opts *attachOptions, s *trace.Session, ex
 	}
 	var err error
 	s.RunAggregate(ctx, until, opts.Interval, func(final bool) {
-		snap, serr := s.Snapshot(opts.Reset && !final, opts.Top)
+		snap, serr := s.Snapshot(opts.Reset, opts.Top)
 		if serr != nil {
 			err = serr
 			return
