@@ -29,15 +29,34 @@ type aggFlags struct {
 func (a *aggFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringSliceVar(&a.By, "by", nil, "count hits per KEY[,KEY...] in the kernel: tracepoint, pid, tid, comm, argN or an argument's name")
-	f.StringVar(&a.Sum, "sum", "", "also sum the integer argument KEY")
-	f.StringVar(&a.Stats, "stats", "", "also give the sum, min, max and average of KEY")
-	f.StringVar(&a.Hist, "hist", "", "also give a power-of-two histogram of KEY")
-	f.StringVar(&a.Linear, "lhist", "", "also give a linear histogram of KEY=MIN:MAX:STEP")
-	f.StringVar(&a.Where, "where", "", "count or print only the hits for which EXPR holds, tested in the kernel (e.g. 'message_type == \"ping\" && peer_id < 8')")
+	f.Var(once{&a.Sum}, "sum", "also sum the integer argument KEY")
+	f.Var(once{&a.Stats}, "stats", "also give the sum, min, max and average of KEY")
+	f.Var(once{&a.Hist}, "hist", "also give a power-of-two histogram of KEY")
+	f.Var(once{&a.Linear}, "lhist", "also give a linear histogram of KEY=MIN:MAX:STEP")
+	f.Var(once{&a.Where}, "where", "count or print only the hits for which EXPR holds, tested in the kernel (e.g. 'message_type == \"ping\" && peer_id < 8')")
 	f.DurationVar(&a.Interval, "interval", 0, "print a snapshot of the counts every D, redrawn in place on a terminal")
 	f.BoolVar(&a.Reset, "reset", false, "clear the counts after each --interval snapshot")
 	f.IntVar(&a.Top, "top", 0, "keep the N largest rows of each snapshot")
 	f.IntVar(&a.MapSize, "map-size", 0, fmt.Sprintf("the most rows counted, hits of other keys counted as dropped (default %d, %d with a histogram)", trace.DefaultMaxKeys, trace.HistMaxKeys))
+}
+
+// once is a flag given at most once: a second --sum would replace the
+// first in silence.
+type once struct{ v *string }
+
+func (o once) Type() string { return "string" }
+func (o once) String() string {
+	if o.v == nil {
+		return ""
+	}
+	return *o.v
+}
+func (o once) Set(s string) error {
+	if *o.v != "" {
+		return fmt.Errorf("given twice (%q, then %q): give it once", *o.v, s)
+	}
+	*o.v = s
+	return nil
 }
 
 // check reads the flags into an aggregation, or none for streaming.

@@ -514,8 +514,9 @@ func TestDropPrivileges(t *testing.T) {
 	}
 }
 
-// The export flags that cannot go together are refused before anything is
-// opened or attached: exit 2, one line.
+// The export and aggregation flags that cannot go together, or that
+// would replace one another, are refused before anything is opened or
+// attached: exit 2, one line.
 func TestExportUsage(t *testing.T) {
 	bin := elftest.Path(t, "semaphores")
 	for _, tc := range []struct {
@@ -527,6 +528,8 @@ func TestExportUsage(t *testing.T) {
 		{[]string{"--metrics", "9435", "--by", "arg0", "--interval", "1s", "--reset"}, "leave out --reset"},
 		{[]string{"--metrics", "9435", "--by", "value", "--sum", "arg1"}, "name the key argN"},
 		{[]string{"--user", "no-such-user-here"}, "no-such-user-here"},
+		{[]string{"--by", "arg0", "--sum", "arg1", "--sum", "arg2"}, "given twice"},
+		{[]string{"--where", "arg0 == 1", "--where", "arg1 == 2"}, "given twice"},
 	} {
 		_, stderr, code := runCmd(t, append([]string{"attach", bin}, tc.args...)...)
 		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
