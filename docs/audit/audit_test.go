@@ -221,6 +221,13 @@ func TestDrift(t *testing.T) {
 			if f.Fix == "" {
 				t.Errorf("no fix: %+v", f)
 			}
+			// Formats without a tracepoint column name it in the message.
+			var gh, sarif bytes.Buffer
+			audit.WriteGitHub(&gh, []audit.Finding{f})
+			audit.WriteSARIF(&sarif, []audit.Finding{f}, "test")
+			if !strings.Contains(gh.String(), f.Tracepoint) || !strings.Contains(sarif.String(), f.Tracepoint) {
+				t.Errorf("the annotation or the SARIF result does not name %s:\n%s%s", f.Tracepoint, gh.String(), sarif.String())
+			}
 			// No other error-level finding than the seeded one (and what follows from it).
 			for _, o := range fs {
 				if o.Severity == audit.Error && o.Kind != kind && o.Kind != tt.also {

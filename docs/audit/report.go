@@ -79,7 +79,7 @@ func WriteSARIF(w io.Writer, findings []Finding, version string) error {
 		if f.Line > 0 {
 			loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Line}
 		}
-		msg := f.Message + " Fix: " + f.Fix
+		msg := f.Named() + " Fix: " + f.Fix
 		if f.CallSite != nil {
 			msg += fmt.Sprintf(" (call site %#x)", *f.CallSite)
 		}
@@ -118,7 +118,7 @@ func WriteGitHub(w io.Writer, findings []Finding) error {
 			props += ",line=" + strconv.Itoa(f.Line)
 		}
 		props += ",title=" + ghProp("usdtkit audit: "+string(f.Kind))
-		fmt.Fprintf(&b, "::%s %s::%s\n", level, props, ghData(f.Message+"\nFix: "+f.Fix))
+		fmt.Fprintf(&b, "::%s %s::%s\n", level, props, ghData(f.Named()+"\nFix: "+f.Fix))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
