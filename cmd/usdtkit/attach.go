@@ -198,8 +198,8 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	for _, tp := range s.Tracepoints {
 		sites += len(tp.Probe.CallSites)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "usdtkit: attached %d tracepoints (%d call sites) of %s in %s\n",
-		len(s.Tracepoints), sites, opts.Target, s.Attached.Round(time.Microsecond))
+	fmt.Fprintf(opts.IO.ErrOut, "usdtkit: attached %d tracepoint%s (%d call site%s) of %s in %s\n",
+		len(s.Tracepoints), plural(len(s.Tracepoints)), sites, plural(sites), opts.Target, s.Attached.Round(time.Microsecond))
 	if err := ex.Serve(s); err != nil {
 		s.Close()
 		ex.Close()

@@ -161,7 +161,7 @@ func TestWatchAttach(t *testing.T) {
 	bin := filepath.Join(dir, "fixture")
 	copyFile(t, v1, bin)
 	stdout, stderr, stop := startWatch(t, bin, "--attach", "fixture:*")
-	waitFor(t, stderr, `build 1: attached 1 tracepoints`, 1)
+	waitFor(t, stderr, `build 1: attached 1 tracepoint`, 1)
 	runFixture(t, bin, 2)
 	waitFor(t, stdout, `fixture:tick arg0=42 arg1=7`, 2)
 
@@ -178,7 +178,7 @@ func TestWatchAttach(t *testing.T) {
 	// Written over in place: the same inode with other contents.
 	start = time.Now()
 	copyFile(t, v1, bin)
-	waitFor(t, stderr, `build 3: attached 1 tracepoints`, 1)
+	waitFor(t, stderr, `build 3: attached 1 tracepoint`, 1)
 	t.Logf("cp to attached: %s", time.Since(start))
 	runFixture(t, bin, 1)
 	waitFor(t, stdout, `fixture:tick arg0=42 arg1=7`, 6)

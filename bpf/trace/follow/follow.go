@@ -350,7 +350,7 @@ func (f *follower) attach(ctx context.Context, n int, b *elf.Build, changed time
 		sites += len(tp.Probe.CallSites)
 	}
 	a := &attachment{n: n, build: b, s: s}
-	f.logf("build %d: attached %d tracepoints (%d call sites) %s after the change", n, len(s.Tracepoints), sites, time.Since(changed).Round(time.Microsecond))
+	f.logf("build %d: attached %s (%s) %s after the change", n, count(len(s.Tracepoints), "tracepoint"), count(sites, "call site"), time.Since(changed).Round(time.Microsecond))
 	for _, old := range f.live {
 		f.end(old)
 	}
@@ -451,4 +451,12 @@ func (f *follower) stopAll() {
 	for len(f.live) > 0 {
 		f.handle(<-f.news)
 	}
+}
+
+// count is n things, singular for one.
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
