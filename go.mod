@@ -12,6 +12,7 @@ require (
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.10
+	golang.org/x/mod v0.31.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 )

@@ -42,7 +42,7 @@ var depsPolicy = map[string]rule{
 	"bpf/trace/metrics": {project: []string{"bpf/trace", "bpf"}, thirdParty: []string{"github.com/prometheus/client_golang"}},
 	"bpf/trace/export":  {project: []string{"bpf/trace", "bpf/trace/metrics", "bpf/trace/publish"}},
 	"bpf/trace/publish": {project: []string{"bpf/trace", "bpf/trace/jsonl"}, thirdParty: []string{"github.com/nats-io/nats.go"}},
-	"cmd/usdtkit":       {project: []string{"*"}, thirdParty: []string{"github.com/spf13/cobra", "github.com/spf13/pflag", "golang.org/x/term"}},
+	"cmd/usdtkit":       {project: []string{"*"}, thirdParty: []string{"github.com/spf13/cobra", "github.com/spf13/pflag", "golang.org/x/term", "golang.org/x/mod"}},
 	"cmd/usdtkit-bench": {project: []string{"elf"}, thirdParty: []string{"github.com/nats-io/nats.go"}}, // counts what reaches nats-server
 }
 

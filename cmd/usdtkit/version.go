@@ -2,7 +2,8 @@ package main
 
 import (
 	"runtime/debug"
-	"strings"
+
+	gomodule "golang.org/x/mod/module"
 )
 
 // buildVersion is the version of a binary built without -ldflags
@@ -27,7 +28,7 @@ func buildVersion(info *debug.BuildInfo) string {
 	v := info.Main.Version
 	// A tag names the build better than its commit; a pseudo-version
 	// made up from the commit does not.
-	if v != "" && v != "(devel)" && (rev == "" || !isPseudoVersion(v)) {
+	if v != "" && v != "(devel)" && (rev == "" || !gomodule.IsPseudoVersion(v)) {
 		return v
 	}
 	if rev != "" {
@@ -40,25 +41,4 @@ func buildVersion(info *debug.BuildInfo) string {
 		return rev
 	}
 	return "dev"
-}
-
-// isPseudoVersion reports whether v is a version the go command made up
-// from a commit, such as v0.0.0-20260102150405-0123456789ab: its last
-// pre-release part is a 14-digit time and a 12-digit commit.
-func isPseudoVersion(v string) bool {
-	v, _, _ = strings.Cut(v, "+")
-	i := strings.LastIndexByte(v, '-')
-	if i < 14 || len(v)-i-1 != 12 || !allIn(v[i+1:], "0123456789abcdef") {
-		return false
-	}
-	return allIn(v[i-14:i], "0123456789")
-}
-
-func allIn(s, set string) bool {
-	for _, c := range s {
-		if !strings.ContainsRune(set, c) {
-			return false
-		}
-	}
-	return true
 }
