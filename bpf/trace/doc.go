@@ -5,5 +5,8 @@
 // typed events and the session's counts.
 //
 // Its outputs are packages of their own below it: text for people (event
-// lines, tables, the summary) and jsonl for programs.
+// lines, tables, the summary) and jsonl for programs; metrics serves its
+// counts to Prometheus and publish its events to NATS, and export opens
+// both for a command (docs/monitoring.md); follow re-attaches on every
+// rebuild (watch).
 package trace
