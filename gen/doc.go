@@ -1,13 +1,15 @@
-// Package gen writes bpftrace and bcc programs, tracing doc entries and
-// functional-test skeletons for USDT tracepoints, from the tracing docs and
-// the binary joined by context:event.
+// Package gen writes bpftrace, bcc and Go programs, tracing doc entries
+// and functional-test skeletons for USDT tracepoints, from their contract
+// (package docs/contract: the doc, the source and the binary joined by
+// context:event).
 //
-// [Join] builds the [Model]: one [Tracepoint] per context:event that the doc,
-// the binary or both have, each with its arguments named after their
-// documented descriptions, typed by the doc ([docs.Type]) and sized by the
-// binary's argument specs ([docs.Spec]) where the two are known. [Generate]
-// renders a model in one [Lang]; [FileName] names the file one tracepoint
-// goes to.
+// [NewModel] takes the contract's tracepoints that match the patterns, each
+// with its arguments named, typed and read as the contract says, and gives
+// every tracepoint names unique in the output. [Generate] renders a model in
+// one [Lang]; [Model.FileName] names the file one tracepoint goes to and
+// [WriteFiles] writes one file each. [Scaffold] is the patch that adds a
+// new tracepoint to a source tree: the call in the tree's style (package
+// patches), its doc entry, its bpftrace example and its test skeleton.
 //
 // [Options.Layout] is the source tree the output is for (package patches
 // reads it from the tree's own files): a test skeleton imports and calls
@@ -26,7 +28,7 @@
 // programs that run as root. Names in the output code are identifiers
 // derived from the descriptions, never the descriptions themselves;
 // descriptions go only into line comments, with line breaks and comment
-// or string delimiters removed. [Join] leaves out, with a warning,
+// or string delimiters removed. [NewModel] leaves out, with a warning,
 // tracepoints whose context or event is not a C identifier, and [Generate]
 // rejects a path that a bpftrace probe or a Python string cannot hold.
 package gen

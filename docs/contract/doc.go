@@ -12,6 +12,9 @@
 // scaffold and audit --fix write doc entries through it, and the trace
 // session reads every argument by it.
 //
+// [Load] reads the views named by [Paths] (each once) and joins them;
+// [Discover] names those of a Bitcoin Core checkout.
+//
 // [Join] never fails on disagreeing views: it records the decisions it had
 // to make in [Tracepoint.Notes] and leaves the judging to its callers.
 package contract
