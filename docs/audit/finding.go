@@ -160,11 +160,11 @@ func ChangeLines(before, now []Finding) []string {
 	return lines
 }
 
-// Named is the message naming the finding's tracepoint first, where the
-// message does not: formats without a tracepoint column (GitHub's
+// Named is the message, with the finding's tracepoint first where it does
+// not name it: formats without a tracepoint column (GitHub's
 // annotations, SARIF) still say which entry it is about.
 func (f Finding) Named() string {
-	if f.Tracepoint == "" || strings.HasPrefix(f.Message, f.Tracepoint+":") {
+	if f.Tracepoint == "" || strings.Contains(f.Message, f.Tracepoint) {
 		return f.Message
 	}
 	return f.Tracepoint + ": " + f.Message
