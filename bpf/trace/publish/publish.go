@@ -19,7 +19,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -94,17 +93,42 @@ func CheckPrefix(p string) error {
 	return nil
 }
 
-// Redact is url with its user information (a password, a token) left out.
-func Redact(u string) string {
-	var out []string
-	for _, one := range strings.Split(u, ",") {
-		if p, err := url.Parse(strings.TrimSpace(one)); err == nil && p.User != nil {
-			p.User = url.User("REDACTED")
-			one = p.String()
+// Redact is a nats.go server list (URLs joined by commas, each with or
+// without a scheme) with every password or token shown as ***:
+// nats://alice:***@host:4222, nats://***@host.
+func Redact(list string) string {
+	shown, _ := redact(list)
+	return shown
+}
+
+// hidden is user information Redact hid: whole ("alice:s3cret@",
+// "token@") and its secret alone.
+type hidden struct{ info, secret string }
+
+// redact is Redact, and what it hid.
+func redact(list string) (shown string, hid []hidden) {
+	parts := strings.Split(list, ",")
+	for i, part := range parts {
+		start := 0
+		if k := strings.Index(part, "://"); k >= 0 {
+			start = k + 3
 		}
-		out = append(out, one)
+		at := strings.LastIndexByte(part[start:], '@')
+		if at < 0 {
+			continue
+		}
+		info := part[start : start+at]
+		user, secret, hasPassword := strings.Cut(info, ":")
+		shownInfo := "***"
+		if hasPassword {
+			shownInfo = user + ":***"
+		} else {
+			secret = info // a token
+		}
+		hid = append(hid, hidden{info + "@", secret})
+		parts[i] = part[:start] + shownInfo + part[start+at:]
 	}
-	return strings.Join(out, ",")
+	return strings.Join(parts, ","), hid
 }
 
 // Publisher publishes to one NATS server (or cluster).
@@ -118,7 +142,6 @@ type Publisher struct {
 
 	published atomic.Uint64
 	dropped   atomic.Uint64
-	buf       []byte
 }
 
 type message struct {
@@ -162,10 +185,13 @@ func Connect(o Options) (*Publisher, error) {
 		nats.ReconnectHandler(func(*nats.Conn) { logf("nats: reconnected to %s", shown) }),
 	}
 	if o.Creds != "" {
-		if _, err := os.Stat(o.Creds); err != nil {
+		// Read once: nats.go would read a file at every reconnect, which
+		// a process gone on without root may no longer be allowed to.
+		creds, err := os.ReadFile(o.Creds)
+		if err != nil {
 			return nil, fmt.Errorf("--nats-creds: %w", err)
 		}
-		opts = append(opts, nats.UserCredentials(o.Creds))
+		opts = append(opts, nats.UserCredentialBytes(creds))
 	}
 	nc, err := nats.Connect(o.URL, opts...)
 	if err != nil {
@@ -193,14 +219,19 @@ func Connect(o Options) (*Publisher, error) {
 	return p, nil
 }
 
-// redactErr is err's text without the URL's credentials.
-func redactErr(err error, u string) string {
+// redactErr is err's text without the list's passwords and tokens: the
+// user information where it stands whole, and a secret of 3 bytes or more
+// wherever it stands.
+func redactErr(err error, list string) string {
 	msg := err.Error()
-	if p, perr := url.Parse(u); perr == nil && p.User != nil {
-		if pw, ok := p.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "REDACTED")
+	_, hid := redact(list)
+	for _, h := range hid {
+		if len(h.info) > 1 {
+			msg = strings.ReplaceAll(msg, h.info, "***@")
 		}
-		msg = strings.ReplaceAll(msg, p.User.Username(), "REDACTED")
+		if len(h.secret) >= 3 {
+			msg = strings.ReplaceAll(msg, h.secret, "***")
+		}
 	}
 	return msg
 }
