@@ -30,7 +30,7 @@ func FixDoc(c *contract.Contract, findings []Finding) (out string, added, flagge
 		switch f.Kind {
 		case Undocumented:
 			tp := c.Tracepoint(f.Tracepoint)
-			if tp == nil {
+			if tp == nil || f.Severity == Info { // only in test code: not for the doc
 				continue
 			}
 			if err := contract.Documentable(tp); err != nil {
