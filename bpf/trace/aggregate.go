@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/usdtkit/usdtkit/bpf"
 	"github.com/usdtkit/usdtkit/docs/contract"
@@ -444,7 +445,11 @@ func (p *aggPlan) row(tps []*Tracepoint, r bpf.AggRow) Row {
 		case ref.plan.Kind == contract.ReadString:
 			s := cString(b[:min(len(b), ref.plan.MaxLen+1)])
 			if len(s) > ref.plan.MaxLen {
-				s = s[:ref.plan.MaxLen] + "..."
+				cut := ref.plan.MaxLen
+				for cut > 0 && !utf8.RuneStart(s[cut]) { // a character stays whole
+					cut--
+				}
+				s = s[:cut] + "..."
 			}
 			out.Key = append(out.Key, s)
 		default:

@@ -11,8 +11,10 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,26 +138,85 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		bounds = c.bounds
 		c.mu.Unlock()
 	}
-	for _, r := range snap.Rows {
-		labels := []string{r.Tracepoint}
-		for i, k := range snap.By {
-			if k != "tracepoint" {
-				labels = append(labels, fmt.Sprint(r.Key[i]))
-			}
+	send := func(m prometheus.Metric, err error) {
+		if err != nil {
+			m = prometheus.NewInvalidMetric(c.rowHits, err)
 		}
-		ch <- prometheus.MustNewConstMetric(c.rowHits, prometheus.CounterValue, float64(r.Count), labels...)
+		ch <- m
+	}
+	for _, s := range group(snap, bounds) {
+		send(prometheus.NewConstMetric(c.rowHits, prometheus.CounterValue, float64(s.count), s.labels...))
 		if c.rowSum == nil {
 			continue
 		}
-		withValue := append(append([]string{}, labels...), snap.Of)
-		ch <- prometheus.MustNewConstMetric(c.rowSum, prometheus.CounterValue, number(r.Sum), withValue...)
-		if r.Min != nil {
-			ch <- prometheus.MustNewConstMetric(c.rowMin, prometheus.GaugeValue, number(r.Min), withValue...)
-			ch <- prometheus.MustNewConstMetric(c.rowMax, prometheus.GaugeValue, number(r.Max), withValue...)
+		withValue := append(append([]string{}, s.labels...), snap.Of)
+		send(prometheus.NewConstMetric(c.rowSum, prometheus.CounterValue, s.sum, withValue...))
+		if s.hasMinMax {
+			send(prometheus.NewConstMetric(c.rowMin, prometheus.GaugeValue, s.min, withValue...))
+			send(prometheus.NewConstMetric(c.rowMax, prometheus.GaugeValue, s.max, withValue...))
 		}
 		if snap.Value == bpf.ValueHist || snap.Value == bpf.ValueLinear {
-			ch <- prometheus.MustNewConstHistogram(c.rowHist, r.Count, number(r.Sum), cumulative(r.Buckets, bounds), withValue...)
+			send(prometheus.NewConstHistogram(c.rowHist, s.bucketed, s.sum, s.buckets, withValue...))
 		}
+	}
+}
+
+// group makes the snapshot's rows series: rows whose keys show the same
+// (strings cut at their length, bytes made valid UTF-8) are one series,
+// whose counts add up.
+func group(snap *trace.Snapshot, bounds []float64) []*row {
+	var out []*row
+	byLabels := map[string]*row{}
+	for _, r := range snap.Rows {
+		labels := []string{strings.ToValidUTF8(r.Tracepoint, "\uFFFD")}
+		for i, k := range snap.By {
+			if k != "tracepoint" {
+				labels = append(labels, strings.ToValidUTF8(fmt.Sprint(r.Key[i]), "\uFFFD"))
+			}
+		}
+		id := strings.Join(labels, "\xff")
+		s := byLabels[id]
+		if s == nil {
+			s = &row{labels: labels, min: math.Inf(1), max: math.Inf(-1)}
+			byLabels[id] = s
+			out = append(out, s)
+		}
+		s.add(r, bounds)
+	}
+	return out
+}
+
+// row is one series of an aggregation: the rows with its labels.
+type row struct {
+	labels    []string
+	count     uint64
+	sum       float64
+	hasMinMax bool
+	min, max  float64
+	buckets   map[float64]uint64 // cumulative, at the bounds
+	bucketed  uint64             // the values in every bucket: the +Inf bucket
+}
+
+func (s *row) add(r trace.Row, bounds []float64) {
+	s.count += r.Count
+	s.sum += number(r.Sum)
+	if r.Min != nil {
+		s.hasMinMax = true
+		s.min, s.max = math.Min(s.min, number(r.Min)), math.Max(s.max, number(r.Max))
+	}
+	if r.Buckets == nil {
+		return
+	}
+	if s.buckets == nil {
+		s.buckets = make(map[float64]uint64, len(bounds))
+	}
+	for le, n := range cumulative(r.Buckets, bounds) {
+		s.buckets[le] += n
+	}
+	// Read while programs count, a row's count may lag its buckets: the
+	// histogram's count is its buckets', so that no bucket exceeds it.
+	for _, b := range r.Buckets {
+		s.bucketed += b.Count
 	}
 }
 
@@ -248,7 +309,8 @@ func Serve(l net.Listener, c *Collector) (*Server, error) {
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, ErrorLog: errorLog{},
+		Registry: reg})) // promhttp_metric_handler_errors_total counts what a scrape could not serve
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -259,6 +321,13 @@ func Serve(l net.Listener, c *Collector) (*Server, error) {
 	s := &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, l: l}
 	go s.srv.Serve(l)
 	return s, nil
+}
+
+// errorLog says on stderr what a scrape could not serve.
+type errorLog struct{}
+
+func (errorLog) Println(v ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{"usdtkit: metrics:"}, v...)...)
 }
 
 // Addr is where the server listens.
