@@ -113,10 +113,12 @@ demo: deps build $(DEMO_BIN)
 		$(USDTKIT) list -p $$pid 'net:*'; status=$$?; kill $$pid; exit $$status
 
 # test: every test; with CI=true the ones that need root, BPF or a tool run
-# and fail instead of skipping.
+# and fail instead of skipping. The session's and the exporters' tests run
+# again under the race detector.
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -race -timeout 10m ./bpf/trace/... ./bpf -run 'WhileClosing|Redact|Creds|Group|Bounds'
 
 bench: deps build $(DEMO_BIN)
 	$(GO) run ./cmd/usdtkit-bench -usdtkit $(USDTKIT) $(if $(BITCOIND),-bitcoind $(BITCOIND))

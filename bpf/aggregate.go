@@ -695,6 +695,9 @@ type AggRow struct {
 func (s *Session) Snapshot(reset bool) ([]AggRow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("snapshot: the session is closed")
+	}
 	if s.agg == nil || s.aggMap == nil {
 		return nil, errors.New("snapshot: the session does not aggregate")
 	}

@@ -667,11 +667,13 @@ func (s *Session) Close() error {
 			s.rd.Close()
 			<-s.readerOK
 		}
+		// Under the lock: a Snapshot (a scrape, say) does not read a map
+		// that is being closed.
 		s.mu.Lock()
 		s.snapshot, _ = s.readCounters()
 		s.closed = true
-		s.mu.Unlock()
 		s.closeErr = errors.Join(err, s.release())
+		s.mu.Unlock()
 	})
 	return s.closeErr
 }

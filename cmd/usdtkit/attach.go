@@ -211,9 +211,9 @@ func runAttach(ctx context.Context, opts *attachOptions) error {
 	} else {
 		runErr = stream(ctx, opts, s, ex)
 	}
+	exErr := ex.Close() // no scrape of a session being closed
 	closeErr := s.Close()
 	text.Summary(opts.IO.ErrOut, s.Stats(), opts.agg != nil)
-	exErr := ex.Close()
 	return errors.Join(runErr, closeErr, exErr)
 }
 
