@@ -764,9 +764,14 @@ func (s *Session) snapshotEach(keySize, stride int) ([]AggRow, error) {
 // snapshotBatch reads the rows thousands at a time, in one system call
 // each.
 func (s *Session) snapshotBatch(keySize, stride int) ([]AggRow, error) {
-	const batch = 4096
-	keys := reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(keySize, reflect.TypeOf(byte(0)))), batch, batch)
-	values := make([]byte, batch*stride*s.ncpu)
+	// Up to 4096 rows a call, in at most about 4 MiB of values (a row is
+	// a stride per CPU), allocated once per session.
+	if s.batchValues == nil {
+		batch := max(16, min(4096, s.agg.MaxKeys, (4<<20)/(stride*s.ncpu)))
+		s.batchKeys = reflect.MakeSlice(reflect.SliceOf(reflect.ArrayOf(keySize, reflect.TypeOf(byte(0)))), batch, batch)
+		s.batchValues = make([]byte, batch*stride*s.ncpu)
+	}
+	keys, values := s.batchKeys, s.batchValues
 	var cursor ebpf.MapBatchCursor
 	var rows []AggRow
 	for {

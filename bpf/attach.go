@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,6 +115,10 @@ type Session struct {
 
 	agg    *Aggregation
 	aggMap *ebpf.Map
+	// batchKeys and batchValues are the buffers snapshots read rows
+	// into, a batch at a time.
+	batchKeys   reflect.Value
+	batchValues []byte
 	// aggBefore are the rows the last snapshot with reset read, by key.
 	aggBefore map[string]AggRow
 	scratch   *ebpf.Map

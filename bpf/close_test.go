@@ -2,6 +2,7 @@ package bpf
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -46,5 +47,35 @@ func TestSnapshotWhileClosing(t *testing.T) {
 	wg.Wait()
 	if _, err := s.Snapshot(false); err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Errorf("a snapshot after Close: %v", err)
+	}
+}
+
+// A snapshot of a histogram's rows costs memory by the rows there are,
+// not by the most a batch could hold: ten of an empty map allocate less
+// than one batch buffer of 4,096 rows would.
+func TestSnapshotMemory(t *testing.T) {
+	bpftest.Require(t)
+	bin := build(t, "handwritten")
+	f := openELF(t, bin)
+	agg := &Aggregation{Fields: []Field{{Kind: FieldPID}}, Value: ValueHist, MaxKeys: 8192, Tracepoints: map[string]AggTracepoint{}}
+	for _, p := range f.Probes {
+		agg.Tracepoints[p.ID()] = AggTracepoint{Args: nil, Value: 0}
+	}
+	s, err := Attach(context.Background(), Options{File: f, Aggregate: agg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 10 {
+		if _, err := s.Snapshot(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	oneBatch := uint64(4096 * agg.valueSize() * s.ncpu)
+	if got := after.TotalAlloc - before.TotalAlloc; got > oneBatch {
+		t.Errorf("10 snapshots allocated %d bytes; one batch of 4,096 rows is %d", got, oneBatch)
 	}
 }
