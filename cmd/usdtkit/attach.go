@@ -168,6 +168,9 @@ func traceOptions(io *IOStreams, target, docsPath string, r *readFlags) (trace.O
 	if err != nil {
 		return trace.Options{}, err
 	}
+	if c.Doc != nil && len(c.Doc.Problems) > 0 { // the doc's problems come first
+		fmt.Fprintf(io.ErrOut, "usdtkit: warning: %s\n", c.Warnings(nil)[0])
+	}
 	return trace.Options{Contract: c, Limits: r.limits(), Overrides: r.overrides, Stdin: io.In, Stdout: io.ErrOut, Stderr: io.ErrOut}, nil
 }
 

@@ -376,3 +376,24 @@ func TestAttachEndsWithProcess(t *testing.T) {
 		t.Errorf("attach -p of no process: exit %d: %q", code, stderr)
 	}
 }
+
+// A doc with problems is used as far as it goes, and said to have them.
+func TestAttachWarnsOfDocProblems(t *testing.T) {
+	bpftest.Require(t)
+	bin, doc := demo(t)
+	data, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(t.TempDir(), "tracing.md")
+	if err := os.WriteFile(broken, []byte(strings.Replace(string(data), "3. Connection Type", "Connection Type", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]string{{"attach", bin, "validation:*", "--count", "1"}, {"verify", bin}} {
+		args := append(append(cmd, "--docs", broken, "--"), bin, "--iterations", "2", "--interval-ms", "0")
+		_, stderr, _ := runCmdCtx(context.Background(), args...)
+		if !strings.Contains(stderr, "usdtkit: warning: "+broken+" has ") {
+			t.Errorf("usdtkit %s does not warn of the doc's problems:\n%s", cmd[0], stderr)
+		}
+	}
+}
