@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -293,9 +294,10 @@ func semaphores(tps []*Tracepoint) string {
 	return ids(guarded) + " are guarded by semaphores."
 }
 
-// WriteFiles renders each of the model's tracepoints in lang into a file
-// of its own in dir (Model.FileName; scripts executable), and returns
-// their paths and the output's warnings.
+// WriteFiles renders each of the model's tracepoints in lang into a new
+// file of its own in dir (Model.FileName; scripts executable), and returns
+// their paths and the output's warnings. A file there already, perhaps
+// edited since, is left alone: it is an error.
 func WriteFiles(lang Lang, m *Model, opts Options, dir string) (paths []string, warns []Warning, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create %s: %w", dir, err)
@@ -312,10 +314,26 @@ func WriteFiles(lang Lang, m *Model, opts Options, dir string) (paths []string, 
 		}
 		warns = append(warns, out.Warnings...)
 		path := filepath.Join(dir, opts.Script)
-		if err := os.WriteFile(path, []byte(out.Text), mode); err != nil {
-			return paths, warns, fmt.Errorf("write %s: %w", path, err)
+		if err := writeNew(path, out.Text, mode); err != nil {
+			return paths, warns, err
 		}
 		paths = append(paths, path)
 	}
 	return paths, warns, nil
+}
+
+// writeNew writes text to a file that must not exist yet.
+func writeNew(path, text string, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s exists already; move it away or choose another --out", path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }
