@@ -118,7 +118,7 @@ demo: deps build $(DEMO_BIN)
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
-	$(GO) test -count=1 -race -timeout 10m ./bpf/trace/... ./bpf -run 'WhileClosing|Redact|Creds|Group|Bounds'
+	$(GO) test -count=1 -race -timeout 10m ./bpf/trace/... ./bpf -run 'WhileClosing|Redact|Creds|Counts|Group|Bounds'
 
 bench: deps build $(DEMO_BIN)
 	$(GO) run ./cmd/usdtkit-bench -usdtkit $(USDTKIT) $(if $(BITCOIND),-bitcoind $(BITCOIND))

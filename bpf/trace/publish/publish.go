@@ -142,6 +142,7 @@ type Publisher struct {
 
 	published atomic.Uint64
 	dropped   atomic.Uint64
+	away      atomic.Uint64 // in nats.go's reconnect buffer, while the server is away
 }
 
 type message struct {
@@ -171,6 +172,9 @@ func Connect(o Options) (*Publisher, error) {
 		logf = func(string, ...any) {}
 	}
 	shown := Redact(o.URL)
+	p := &Publisher{prefix: o.Prefix, queue: make(chan message, o.Queue), done: make(chan struct{})}
+	// nats.go sends its reconnect buffer first thing once connected.
+	back := func(*nats.Conn) { p.published.Add(p.away.Swap(0)) }
 	opts := []nats.Option{
 		nats.Name("usdtkit"),
 		nats.MaxReconnects(-1),
@@ -182,7 +186,11 @@ func Connect(o Options) (*Publisher, error) {
 				logf("nats: disconnected from %s (%v); publishing into a buffer of %d bytes until it is back", shown, err, o.Buffer)
 			}
 		}),
-		nats.ReconnectHandler(func(*nats.Conn) { logf("nats: reconnected to %s", shown) }),
+		nats.ConnectHandler(back), // a server down at the start
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			back(c)
+			logf("nats: reconnected to %s", shown)
+		}),
 	}
 	if o.Creds != "" {
 		// Read once: nats.go would read a file at every reconnect, which
@@ -197,11 +205,13 @@ func Connect(o Options) (*Publisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %s", shown, redactErr(err, o.URL))
 	}
-	p := &Publisher{nc: nc, prefix: o.Prefix, queue: make(chan message, o.Queue), done: make(chan struct{})}
+	p.nc = nc
 	if o.Stream != "" {
 		js, err := jetstream.New(nc,
 			jetstream.WithPublishAsyncMaxPending(4096),
-			jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { p.dropped.Add(1) }))
+			jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { p.dropped.Add(1) }),
+			// With a stream, a message is published once it is acknowledged.
+			jetstream.WithPublishAsyncAckHandler(func(jetstream.JetStream, *nats.Msg, *jetstream.PubAck) { p.published.Add(1) }))
 		if err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("jetstream: %w", err)
@@ -263,11 +273,15 @@ func (p *Publisher) send(m message) {
 	} else {
 		err = p.nc.Publish(m.subject, m.data)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		p.dropped.Add(1) // the reconnect buffer is full, or the stream is stalled
-		return
+	case p.js != nil: // counted when acknowledged
+	case !p.nc.IsConnected():
+		p.away.Add(1) // in the reconnect buffer: published once it is back
+	default:
+		p.published.Add(1)
 	}
-	p.published.Add(1)
 }
 
 // enqueue queues one message; without room, it is counted as dropped.
@@ -329,11 +343,14 @@ func (p *Publisher) Close(timeout time.Duration) error {
 			err = fmt.Errorf("%w: %d not acknowledged within %s", ErrUndelivered, n, timeout)
 		}
 	}
-	if ferr := p.nc.FlushTimeout(max(time.Until(deadline), time.Millisecond)); ferr != nil && err == nil {
-		if n, _ := p.nc.Buffered(); n > 0 {
+	ferr := p.nc.FlushTimeout(max(time.Until(deadline), time.Millisecond))
+	if n, _ := p.nc.Buffered(); ferr != nil && n > 0 {
+		p.dropped.Add(p.away.Swap(0)) // never sent
+		if err == nil {
 			err = fmt.Errorf("%w: %d bytes still buffered after %s: %v", ErrUndelivered, n, timeout, ferr)
 		}
 	}
+	p.published.Add(p.away.Swap(0))
 	p.nc.Close()
 	return err
 }

@@ -131,3 +131,39 @@ func TestCredsReadOnce(t *testing.T) {
 		}
 	}
 }
+
+// A message is published once the server has it: those kept while it is
+// away count as published when it comes, as dropped when it never does.
+func TestCountsWhileAway(t *testing.T) {
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		elftest.Unavailable(t, "nats-server is not installed (Debian: apt-get install nats-server; make deps)")
+	}
+	for _, comes := range []bool{true, false} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		p, err := Connect(Options{URL: fmt.Sprintf("nats://127.0.0.1:%d", port), Prefix: "usdtkit.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			p.enqueue("usdtkit.test.ping", []byte("{}"))
+		}
+		timeout := 300 * time.Millisecond
+		if comes {
+			// Wait until the ten are in the reconnect buffer.
+			for deadline := time.Now().Add(10 * time.Second); p.away.Load() < 10 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			startServer(t, port)
+			timeout = 10 * time.Second
+		}
+		p.Close(timeout)
+		if want := uint64(10); comes && (p.Published() != want || p.Dropped() != 0) || !comes && (p.Published() != 0 || p.Dropped() != want) {
+			t.Errorf("server comes %v: %d published, %d dropped", comes, p.Published(), p.Dropped())
+		}
+	}
+}
