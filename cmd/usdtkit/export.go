@@ -2,13 +2,12 @@ package main
 
 import (
 	"io"
-	"slices"
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/usdtkit/usdtkit/bpf"
 	"github.com/usdtkit/usdtkit/bpf/trace"
 	"github.com/usdtkit/usdtkit/bpf/trace/export"
+	"github.com/usdtkit/usdtkit/bpf/trace/metrics"
 	"github.com/usdtkit/usdtkit/bpf/trace/publish"
 )
 
@@ -48,8 +47,8 @@ func (e *exportFlags) check(agg *trace.Aggregation, reset bool) error {
 	if e.Metrics != "" && reset {
 		return usagef("--metrics serves counts that only grow: leave out --reset")
 	}
-	if e.Metrics != "" && agg != nil && agg.Value != bpf.ValueCount && slices.Contains(agg.By, "value") {
-		return usagef("--metrics: the --by key value is the name of the label that says which argument is aggregated: name the key argN")
+	if err := metrics.Check(agg); e.Metrics != "" && err != nil {
+		return &usageError{err}
 	}
 	if e.User != "" {
 		c, err := trace.LookupUser(e.User)

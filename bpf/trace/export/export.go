@@ -62,7 +62,7 @@ func (e *Exporter) Serve(s *trace.Session) error {
 		var extra []metrics.Counter
 		if e.pub != nil {
 			extra = append(extra, metrics.Counter{Name: "usdtkit_nats_dropped_total", Help: "Messages not published to NATS: no room while it was away, or not acknowledged.", Value: e.pub.Dropped},
-				metrics.Counter{Name: "usdtkit_nats_published_total", Help: "Messages handed to NATS.", Value: e.pub.Published})
+				metrics.Counter{Name: "usdtkit_nats_published_total", Help: "Messages the NATS server has (with a stream: acknowledged).", Value: e.pub.Published})
 		}
 		c, err := metrics.New(s, extra...)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,12 +60,10 @@ func New(s *trace.Session, extra ...Counter) (*Collector, error) {
 	c.dropped = prometheus.NewDesc("usdtkit_dropped_keys_total", "Hits an aggregation did not count because their key found no room in the map.", nil, nil)
 	c.failures = prometheus.NewDesc("usdtkit_read_failures_total", "Argument values, strings and buffers that could not be read.", nil, nil)
 	if a := s.Aggregation(); a != nil {
-		labels := rowLabels(a)
-		for _, l := range labels[1:] {
-			if l == "value" && a.Value != bpf.ValueCount {
-				return nil, errors.New("--metrics: the --by key value is the name of the label that says which argument is aggregated: name the key argN")
-			}
+		if err := Check(a); err != nil {
+			return nil, err
 		}
+		labels := rowLabels(a)
 		c.rowHits = prometheus.NewDesc("usdtkit_aggregate_hits_total", "Hits counted in the row of a key (--by).", labels, nil)
 		if a.Value != bpf.ValueCount {
 			withValue := append(append([]string{}, labels...), "value")
@@ -78,6 +77,15 @@ func New(s *trace.Session, extra ...Counter) (*Collector, error) {
 		c.extraDescs = append(c.extraDescs, prometheus.NewDesc(e.Name, e.Help, nil, nil))
 	}
 	return c, nil
+}
+
+// Check says whether the aggregation's rows can be served: the key
+// "value" is the label that names the aggregated argument.
+func Check(a *trace.Aggregation) error {
+	if a != nil && a.Value != bpf.ValueCount && slices.Contains(a.By, "value") {
+		return errors.New("--metrics: the --by key value is the name of the label that says which argument is aggregated: name the key argN")
+	}
+	return nil
 }
 
 // rowLabels are the labels of an aggregation's rows: the tracepoint, then
@@ -301,10 +309,12 @@ type Server struct {
 	l   net.Listener
 }
 
-// Serve starts serving c on l, in the background.
+// Serve starts serving c on l, in the background; when it cannot, it
+// closes l.
 func Serve(l net.Listener, c *Collector) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(c); err != nil {
+		l.Close()
 		return nil, err
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
