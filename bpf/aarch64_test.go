@@ -241,7 +241,7 @@ func runCases(t *testing.T, m goelf.Machine, typ goelf.Type, bias uint64, syms [
 		if len(m.submitted) != 1 {
 			t.Fatalf("%s: %d records submitted", s.probe.ID(), len(m.submitted))
 		}
-		ev, got, ok := decode(sites, m.submitted[0].data, 0)
+		ev, got, ok := (&decoder{}).decode(sites, m.submitted[0].data, 0)
 		if !ok || got != s {
 			t.Fatalf("%s: record not decoded as its own (%v)", s.probe.ID(), ok)
 		}

@@ -106,12 +106,14 @@ type Session struct {
 	links    []link.Link
 	rd       *ringbuf.Reader
 
-	events   chan Event
-	stop     chan struct{}
-	readerOK chan struct{}
-	failures []atomic.Uint64 // by site id: arguments that could not be read
-	bad      atomic.Uint64   // malformed records
-	draining atomic.Bool     // detached: stop at the next flush
+	batches    chan []Event
+	events     chan Event // Events' channel, made on first use
+	eventsOnce sync.Once
+	stop       chan struct{}
+	readerOK   chan struct{}
+	failures   []atomic.Uint64 // by site id: arguments that could not be read
+	bad        atomic.Uint64   // malformed records
+	draining   atomic.Bool     // detached: stop at the next flush
 
 	agg    *Aggregation
 	aggMap *ebpf.Map
@@ -214,7 +216,7 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 		probes:     probes,
 		mode:       mode,
 		monoToUnix: monoToUnix(),
-		events:     make(chan Event, 1024),
+		batches:    make(chan []Event, 16),
 		stop:       make(chan struct{}),
 		readerOK:   make(chan struct{}),
 		failures:   make([]atomic.Uint64, len(sites)),
@@ -453,7 +455,7 @@ func (s *Session) load(t *regTable, path string, pid, ringSize int, fault bool, 
 	}
 	// Sleepable programs can fault in the pages they read; kernels
 	// without sleepable uprobes get programs that cannot.
-	cfg := progConfig{PID: pid, Sleepable: fault, agg: s.agg, filter: filter}
+	cfg := progConfig{PID: pid, Sleepable: fault, agg: s.agg, filter: filter, wakeAt: int32(ringSize / 8)}
 	err = s.loadPrograms(t, ex, cfg)
 	if err != nil && fault && !errors.Is(err, ErrPermission) {
 		s.dropPrograms()
@@ -573,40 +575,98 @@ func (s *Session) attach(ex *link.Executable, prog *ebpf.Program, g []*site, pid
 	return nil
 }
 
-// read moves records from the ring buffer to the Events channel until the
-// session is detached and the ring is empty, or closed.
+// readPoll is how long records may wait in the ring buffer unannounced:
+// the programs wake the reader only once it is an eighth of the ring
+// behind (progConfig.wakeAt), so it looks this often.
+const readPoll = 10 * time.Millisecond
+
+// batchMax bounds the events of one batch.
+const batchMax = 1024
+
+// read moves records from the ring buffer to the Batches channel until
+// the session is detached and the ring is empty, or closed. A batch is
+// what the ring held, up to batchMax events: sent as soon as the ring is
+// empty, so batching adds no delay.
 func (s *Session) read() {
 	defer close(s.readerOK)
-	defer close(s.events)
-	var rec ringbuf.Record
+	defer close(s.batches)
+	var (
+		rec   ringbuf.Record
+		batch []Event
+		d     decoder
+	)
+	send := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		select {
+		case s.batches <- batch:
+		case <-s.stop:
+			return false
+		}
+		batch, d.values = nil, nil
+		return true
+	}
+	s.rd.SetDeadline(time.Now().Add(readPoll))
 	for {
 		if err := s.rd.ReadInto(&rec); err != nil {
+			if !send() {
+				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.rd.SetDeadline(time.Now().Add(readPoll))
+				continue
+			}
 			if errors.Is(err, ringbuf.ErrFlushed) && !s.draining.Load() {
 				continue
 			}
 			return
 		}
-		ev, st, ok := decode(s.sites, rec.RawSample, s.monoToUnix)
+		ev, st, ok := d.decode(s.sites, rec.RawSample, s.monoToUnix)
 		if !ok {
 			s.bad.Add(1)
-			continue
-		}
-		for _, v := range ev.Args {
-			if v.Err != nil {
-				s.failures[st.id].Add(1)
+		} else {
+			for _, v := range ev.Args {
+				if v.Err != nil {
+					s.failures[st.id].Add(1)
+				}
 			}
+			if batch == nil {
+				batch = make([]Event, 0, min(batchMax, 1+rec.Remaining/st.size))
+			}
+			batch = append(batch, ev)
 		}
-		select {
-		case s.events <- ev:
-		case <-s.stop:
+		if (rec.Remaining == 0 || len(batch) == batchMax) && !send() {
 			return
 		}
 	}
 }
 
-// Events delivers the decoded events. It is closed after Detach once
-// every event already in the ring buffer was delivered, or on Close.
-func (s *Session) Events() <-chan Event { return s.events }
+// Batches delivers the decoded events, a batch at a time, in the order
+// they were sent. It is closed after Detach once every event already in
+// the ring buffer was delivered, or on Close. Use Batches or Events, not
+// both.
+func (s *Session) Batches() <-chan []Event { return s.batches }
+
+// Events delivers the decoded events one at a time, as Batches does.
+func (s *Session) Events() <-chan Event {
+	s.eventsOnce.Do(func() {
+		s.events = make(chan Event, 64)
+		go func() {
+			defer close(s.events)
+			for b := range s.batches {
+				for _, ev := range b {
+					select {
+					case s.events <- ev:
+					case <-s.stop:
+						return
+					}
+				}
+			}
+		}()
+	})
+	return s.events
+}
 
 // Mode is how the call sites were attached.
 func (s *Session) Mode() Mode { return s.mode }

@@ -54,7 +54,8 @@ type site struct {
 	id         uint32
 	tracepoint int // the probe's index in Options.Probes
 	probe      *elf.Probe
-	index      int // the call site's index in probe.CallSites
+	name       string // probe.ID()
+	index      int    // the call site's index in probe.CallSites
 	cs         *elf.CallSite
 	args       []argPlan
 	size       int  // record size in bytes
@@ -77,7 +78,7 @@ func slotOff(i int) int16 { return int16(headerSize + slotSize*i) }
 // operands that cannot be read.
 func planSite(t *regTable, id uint32, p *elf.Probe, index int, reads []ArgRead) *site {
 	cs := &p.CallSites[index]
-	s := &site{id: id, probe: p, index: index, cs: cs}
+	s := &site{id: id, probe: p, name: p.ID(), index: index, cs: cs}
 	off := headerSize + slotSize*len(cs.Args)
 	for i, a := range cs.Args {
 		pl := argPlan{arg: a}
@@ -216,7 +217,23 @@ type progConfig struct {
 	// filter holds, by tracepoint, the predicate a hit must pass to be
 	// sent.
 	filter map[string]*Pred
+	// wakeAt is how many bytes may wait in the ring buffer before a
+	// record wakes the reader; below it records are submitted without a
+	// wakeup, and the reader polls (readPoll). 0 wakes on every record.
+	wakeAt int32
 }
+
+// Flags of bpf_ringbuf_submit and bpf_ringbuf_discard, and what
+// bpf_ringbuf_query reports (include/uapi/linux/bpf.h).
+const (
+	rbNoWakeup    = 1
+	rbForceWakeup = 2
+	rbAvailData   = 0
+)
+
+// ringRecord is the room a record of size bytes takes in the ring buffer:
+// an 8-byte header, and the data padded to 8 bytes.
+func ringRecord(size int) int { return 8 + (size+7)&^7 }
 
 // compileProgram generates one program for the sites. With one site it
 // needs no cookie; with several it dispatches on the BPF cookie, the
@@ -377,15 +394,34 @@ func compileSite(b *builder, t *regTable, s *site, cfg progConfig) error {
 		b.label(drop)
 		b.emit(
 			asm.Mov.Reg(asm.R1, asm.R7),
-			asm.Mov.Imm(asm.R2, 0),
+			asm.Mov.Imm(asm.R2, rbNoWakeup),
 			asm.FnRingbufDiscard.Call(),
 			asm.Ja.Label(labelExit),
 		)
 		b.label(pass)
 	}
+	// A wakeup costs the traced thread more than the rest of the hit, so
+	// records go in quietly, and the one that brings the waiting bytes
+	// (its own included) to wakeAt wakes the reader. A reader awake reads
+	// until the ring is empty; one that misses a wakeup (two CPUs
+	// crossing at once) still polls.
+	if cfg.wakeAt > 0 {
+		quiet := fmt.Sprintf("quiet_%d", s.id)
+		b.emit(
+			mapPtr(asm.R1, refRing),
+			asm.Mov.Imm(asm.R2, rbAvailData),
+			asm.FnRingbufQuery.Call(),
+			asm.Mov.Imm(asm.R2, rbNoWakeup),
+			asm.JLT.Imm(asm.R0, cfg.wakeAt, quiet),
+			asm.JGE.Imm(asm.R0, cfg.wakeAt+int32(ringRecord(s.size)), quiet),
+			asm.Mov.Imm(asm.R2, rbForceWakeup),
+		)
+		b.label(quiet)
+	} else {
+		b.emit(asm.Mov.Imm(asm.R2, 0))
+	}
 	b.emit(
 		asm.Mov.Reg(asm.R1, asm.R7),
-		asm.Mov.Imm(asm.R2, 0),
 		asm.FnRingbufSubmit.Call(),
 		asm.Ja.Label(labelExit),
 	)

@@ -209,7 +209,7 @@ func TestDecode(t *testing.T) {
 	rec.slot(7, 0x4000, 0, 0)
 	copy(rec[s.args[7].dataOff:], "xy")
 	rec.slot(8, 0x3fc00000, 0, 0) // 1.5
-	ev, _, ok := decode(sites, rec, 1e9)
+	ev, _, ok := (&decoder{}).decode(sites, rec, 1e9)
 	if !ok {
 		t.Fatal("not decoded")
 	}
@@ -235,25 +235,25 @@ func TestDecode(t *testing.T) {
 
 	// A negative length.
 	rec.slot(5, uint64(0xffffffffffffffff), 0, 0)
-	ev, _, _ = decode(sites, rec, 0)
+	ev, _, _ = (&decoder{}).decode(sites, rec, 0)
 	if v := ev.Args[3]; v.Err == nil || !strings.Contains(v.Err.Error(), "negative") {
 		t.Errorf("negative length: %+v", v)
 	}
 	// A length argument that could not be read.
 	rec.slot(5, 0, -int32(syscall.EFAULT), 0)
-	ev, _, _ = decode(sites, rec, 0)
+	ev, _, _ = (&decoder{}).decode(sites, rec, 0)
 	if v := ev.Args[3]; !errors.Is(v.Err, syscall.EFAULT) || !strings.Contains(v.Err.Error(), "length argument 6") {
 		t.Errorf("unreadable length: %v", v.Err)
 	}
 
 	// Malformed records are dropped.
 	for _, bad := range []record{rec[:10], rec[:s.size-1]} {
-		if _, _, ok := decode(sites, bad, 0); ok {
+		if _, _, ok := (&decoder{}).decode(sites, bad, 0); ok {
 			t.Errorf("decoded a record of %d bytes", len(bad))
 		}
 	}
 	native.PutUint32(rec[offSite:], 7)
-	if _, _, ok := decode(sites, rec, 0); ok {
+	if _, _, ok := (&decoder{}).decode(sites, rec, 0); ok {
 		t.Error("decoded a record of an unknown site")
 	}
 }

@@ -121,6 +121,37 @@ func (v Value) JSON() any {
 	return v.Raw
 }
 
+// AppendJSON appends the JSON of JSON's value to b, without
+// allocating: a float JSON cannot hold (NaN, an infinity) is null, and ok
+// is false.
+func (v Value) AppendJSON(b []byte) (_ []byte, ok bool) {
+	switch {
+	case v.Err != nil:
+		return append(b, "null"...), true
+	case v.Read == ReadString:
+		return AppendJSONString(b, v.Str), true
+	case v.Read == ReadBytes:
+		b = append(b, '"')
+		if v.Reversed {
+			for i := len(v.Bytes) - 1; i >= 0; i-- {
+				b = append(b, hexDigits[v.Bytes[i]>>4], hexDigits[v.Bytes[i]&0xf])
+			}
+		} else {
+			b = hex.AppendEncode(b, v.Bytes)
+		}
+		return append(b, '"'), true
+	case v.Float:
+		f := v.Float64()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return append(b, "null"...), false
+		}
+		return appendJSONFloat(b, f), true
+	case v.Signed:
+		return strconv.AppendInt(b, v.Int(), 10), true
+	}
+	return strconv.AppendUint(b, v.Raw, 10), true
+}
+
 func (v Value) shownBytes() []byte {
 	if !v.Reversed {
 		return v.Bytes
@@ -172,9 +203,18 @@ func errnoName(e syscall.Errno) string {
 
 var native = binary.NativeEndian
 
+// decoder turns records into events, sharing memory between them: the
+// argument values of a batch's events come from one slab, and a command
+// name seen last is not made again.
+type decoder struct {
+	values   []Value
+	comm     string
+	commText []byte
+}
+
 // decode turns one ring buffer record into an event. monoToUnix is the
 // Unix time in ns of CLOCK_MONOTONIC's zero.
-func decode(sites []*site, rec []byte, monoToUnix int64) (Event, *site, bool) {
+func (d *decoder) decode(sites []*site, rec []byte, monoToUnix int64) (Event, *site, bool) {
 	if len(rec) < headerSize {
 		return Event{}, nil, false
 	}
@@ -191,14 +231,23 @@ func decode(sites []*site, rec []byte, monoToUnix int64) (Event, *site, bool) {
 	if i := bytes.IndexByte(comm, 0); i >= 0 {
 		comm = comm[:i]
 	}
+	if !bytes.Equal(comm, d.commText) || d.commText == nil {
+		d.comm, d.commText = string(comm), append(d.commText[:0], comm...)
+	}
+	n := len(s.args)
+	if cap(d.values)-len(d.values) < n {
+		d.values = make([]Value, 0, max(2*cap(d.values), 8*n, 8))
+	}
+	args := d.values[len(d.values) : len(d.values)+n : len(d.values)+n]
+	d.values = d.values[:len(d.values)+n]
 	ev := Event{
 		Time:     time.Unix(0, int64(native.Uint64(rec[offTime:]))+monoToUnix),
 		PID:      int(pt >> 32),
 		TID:      int(uint32(pt)),
-		Comm:     string(comm),
-		Probe:    s.probe.ID(),
+		Comm:     d.comm,
+		Probe:    s.name,
 		CallSite: s.index,
-		Args:     make([]Value, len(s.args)),
+		Args:     args,
 	}
 	for i := range s.args {
 		ev.Args[i] = decodeArg(s, rec, i)

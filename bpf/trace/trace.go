@@ -302,10 +302,11 @@ func (e *Event) CallSite() uint64 {
 // Run hands every event to handle until handle returns true, ctx is
 // done, until fires, or the command or process ends; then it detaches,
 // hands on what is still in the ring buffer, and returns once the events
-// end. idle, when not nil, is called whenever no event is waiting after
-// one was handled: the moment to flush buffered output.
+// end. The *Event handle gets is only valid until it returns. idle, when
+// not nil, is called whenever no event is waiting after some were
+// handled: the moment to flush buffered output.
 func (s *Session) Run(ctx context.Context, until <-chan time.Time, handle func(*Event) (stop bool), idle func()) {
-	events := s.bpf.Events()
+	batches := s.bpf.Batches()
 	done := s.done
 	stopping := false
 	stop := func() {
@@ -314,17 +315,20 @@ func (s *Session) Run(ctx context.Context, until <-chan time.Time, handle func(*
 			s.bpf.Detach()
 		}
 	}
+	var e Event
 	for {
 		select {
-		case ev, ok := <-events:
+		case batch, ok := <-batches:
 			if !ok {
 				return
 			}
-			e := &Event{Event: ev, Tracepoint: s.byID[ev.Probe]}
-			if handle(e) {
-				stop()
+			for i := range batch {
+				e = Event{Event: batch[i], Tracepoint: s.byID[batch[i].Probe]}
+				if handle(&e) {
+					stop()
+				}
 			}
-			if idle != nil && len(events) == 0 {
+			if idle != nil && len(batches) == 0 {
 				idle()
 			}
 		case <-ctx.Done():

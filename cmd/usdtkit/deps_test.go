@@ -37,7 +37,7 @@ var depsPolicy = map[string]rule{
 	"bpf/bpftest":       {thirdParty: []string{"github.com/cilium/ebpf"}},
 	"bpf/trace":         {project: []string{"bpf", "docs/contract", "docs", "elf"}, thirdParty: []string{"golang.org/x/sys"}},
 	"bpf/trace/text":    {project: []string{"bpf/trace", "bpf"}, thirdParty: []string{"github.com/olekukonko/tablewriter"}},
-	"bpf/trace/jsonl":   {project: []string{"bpf/trace"}},
+	"bpf/trace/jsonl":   {project: []string{"bpf/trace", "bpf", "elf"}},
 	"bpf/trace/follow":  {project: []string{"bpf/trace", "bpf/trace/text", "docs/contract", "elf"}, thirdParty: []string{"github.com/fsnotify/fsnotify"}},
 	"bpf/trace/metrics": {project: []string{"bpf/trace", "bpf"}, thirdParty: []string{"github.com/prometheus/client_golang"}},
 	"bpf/trace/export":  {project: []string{"bpf/trace", "bpf/trace/metrics", "bpf/trace/publish"}},

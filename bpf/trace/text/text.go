@@ -17,7 +17,8 @@ import (
 //
 // the call site's index only for a tracepoint with several, every value
 // shown by its plan (strings quoted, hashes reversed, pointers in hex).
-// Each line is written as it comes.
+// Lines are buffered: Flush writes them, as does every 32 KiB; a session
+// flushes whenever no event is waiting, so a line is not held back.
 type Writer struct {
 	w   io.Writer
 	buf []byte
@@ -26,9 +27,9 @@ type Writer struct {
 // NewWriter writes events to w.
 func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
-// Event writes ev's line.
+// Event buffers ev's line.
 func (w *Writer) Event(ev *trace.Event) error {
-	b := w.buf[:0]
+	b := w.buf
 	b = ev.Time.AppendFormat(b, "15:04:05.000000")
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(ev.PID), 10)
@@ -48,14 +49,22 @@ func (w *Writer) Event(ev *trace.Event) error {
 		b = append(b, '=')
 		b = append(b, v.String()...)
 	}
-	b = append(b, '\n')
-	w.buf = b
-	_, err := w.w.Write(b)
-	return err
+	w.buf = append(b, '\n')
+	if len(w.buf) > 32<<10 {
+		return w.Flush()
+	}
+	return nil
 }
 
-// Flush writes nothing: every line was written already.
-func (w *Writer) Flush() error { return nil }
+// Flush writes the buffered lines.
+func (w *Writer) Flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.w.Write(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
 
 // Summary writes hits per tracepoint and call site, lost events (for an
 // aggregation: dropped keys), read failures and the tracepoints that
