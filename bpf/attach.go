@@ -112,6 +112,7 @@ type Session struct {
 	stop       chan struct{}
 	readerOK   chan struct{}
 	failures   []atomic.Uint64 // by site id: arguments that could not be read
+	records    []atomic.Uint64 // by site id: records read
 	bad        atomic.Uint64   // malformed records
 	draining   atomic.Bool     // detached: stop at the next flush
 
@@ -187,6 +188,7 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 		return nil, fmt.Errorf("attach %s: %w", path, err)
 	}
 	for _, st := range sites {
+		st.kernelHits = opts.Aggregate != nil || opts.Filter[st.probe.ID()] != nil
 		if err := checkPred(opts.Filter[st.probe.ID()], st); err != nil {
 			return nil, fmt.Errorf("attach %s: tracepoint %s: %w", path, st.probe.ID(), err)
 		}
@@ -220,6 +222,7 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 		stop:       make(chan struct{}),
 		readerOK:   make(chan struct{}),
 		failures:   make([]atomic.Uint64, len(sites)),
+		records:    make([]atomic.Uint64, len(sites)),
 		agg:        opts.Aggregate,
 	}
 	if err := s.load(t, path, opts.PID, ringSize, !opts.NoPageFaults, opts.Filter); err != nil {
@@ -626,6 +629,7 @@ func (s *Session) read() {
 		if !ok {
 			s.bad.Add(1)
 		} else {
+			s.records[st.id].Add(1)
 			for _, v := range ev.Args {
 				if v.Err != nil {
 					s.failures[st.id].Add(1)
@@ -849,6 +853,9 @@ func (s *Session) Stats() Stats {
 		var hits, lost uint64
 		if counts != nil {
 			hits, lost = counts[2*site.id], counts[2*site.id+1]
+		}
+		if !site.kernelHits {
+			hits = s.records[site.id].Load() + lost
 		}
 		fails := s.failures[site.id].Load()
 		tp.Hits += hits

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/cilium/ebpf/asm"
 
@@ -60,6 +61,10 @@ type site struct {
 	args       []argPlan
 	size       int  // record size in bytes
 	bias       bool // some operand needs the load bias
+	// kernelHits: the program counts the site's hits. A site that sends
+	// every hit it does not lose leaves that to the reader, which counts
+	// the records it reads (hits are those and the lost).
+	kernelHits bool
 }
 
 // argPlan is how one argument is read.
@@ -262,9 +267,11 @@ func compileProgram(t *regTable, sites []*site, cfg progConfig) (asm.Instruction
 			asm.FnGetAttachCookie.Call(),
 		)
 	}
-	// Count the hit under key 2*id.
+	// Count the hit under key 2*id, where the reader cannot.
 	b.emit(asm.StoreMem(asm.RFP, stackSite, asm.R0, asm.DWord))
-	count(b, 0, "hit")
+	if slices.ContainsFunc(sites, func(s *site) bool { return s.kernelHits }) {
+		count(b, 0, "hit")
+	}
 	b.emit(asm.LoadMem(asm.R0, asm.RFP, stackSite, asm.DWord))
 	if len(sites) > 1 {
 		dispatch(b, sites)
