@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 )
@@ -64,6 +65,8 @@ type startupResult struct {
 	name        string
 	min, median time.Duration // wall time
 	ratio       float64       // median of the ratios to the first command's run beside it
+	cpu         time.Duration // user+system time, median
+	faults      int64         // page faults (minor and major), median: the pages start-up touches
 	err         error
 }
 
@@ -76,6 +79,8 @@ type startupResult struct {
 func timeStartup(cs []contender) []startupResult {
 	rs := make([]startupResult, len(cs))
 	walls := make([][]time.Duration, len(cs))
+	cpus := make([][]time.Duration, len(cs))
+	faults := make([][]int64, len(cs))
 	for i, c := range cs {
 		rs[i].name = c.name
 		if _, err := exec.LookPath(c.argv[0]); err != nil {
@@ -97,6 +102,10 @@ func timeStartup(cs []contender) []startupResult {
 			}
 			if round > 0 {
 				walls[i] = append(walls[i], el)
+				cpus[i] = append(cpus[i], cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					faults[i] = append(faults[i], ru.Minflt+ru.Majflt)
+				}
 			}
 		}
 	}
@@ -115,6 +124,11 @@ func timeStartup(cs []contender) []startupResult {
 		w := slices.Clone(walls[i])
 		slices.Sort(w)
 		rs[i].min, rs[i].median = w[0], w[len(w)/2]
+		rs[i].cpu = median(cpus[i])
+		if f := faults[i]; len(f) > 0 {
+			slices.Sort(f)
+			rs[i].faults = f[len(f)/2]
+		}
 	}
 	return rs
 }
@@ -124,15 +138,15 @@ func printStartup(title string, rs []startupResult) {
 	fmt.Printf("\n%s\n", title)
 	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	base := rs[0]
-	fmt.Fprintf(w, "  command\tmin\tmedian\tvs %s: of the minima, median of the pairs\n", base.name)
+	fmt.Fprintf(w, "  command\tmin\tmedian\tcpu\tpage faults\tvs %s: of the minima, median of the pairs\n", base.name)
 	for _, r := range rs {
 		switch {
 		case r.err != nil:
-			fmt.Fprintf(w, "  %s\t-\t-\t(%v)\n", r.name, r.err)
+			fmt.Fprintf(w, "  %s\t-\t-\t-\t-\t(%v)\n", r.name, r.err)
 		case base.err != nil:
-			fmt.Fprintf(w, "  %s\t%s\t%s\t\n", r.name, ms(r.min), ms(r.median))
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%d\t\n", r.name, ms(r.min), ms(r.median), ms(r.cpu), r.faults)
 		default:
-			fmt.Fprintf(w, "  %s\t%s\t%s\t%.2fx, %.2fx\n", r.name, ms(r.min), ms(r.median), float64(r.min)/float64(base.min), r.ratio)
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%d\t%.2fx, %.2fx\n", r.name, ms(r.min), ms(r.median), ms(r.cpu), r.faults, float64(r.min)/float64(base.min), r.ratio)
 		}
 	}
 	w.Flush()

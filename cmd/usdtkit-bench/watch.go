@@ -107,7 +107,7 @@ func benchWatch(work string) {
 	d := median(times)
 	fmt.Printf("  %-40s %s (median of %d rebuilds)\n", "usdtkit watch, rename -> attached", ms(d), len(times))
 	goalValue("usdtkit watch, rename -> attached", ms(d), d < 100*time.Millisecond, "< 100 ms")
-	bt, err := timeToAttach(a, []string{"bpftrace", "-p", "PID", "-e", "usdt:" + a + ":bench:* { @[probe] = count(); }"}, *slow)
+	bt, _, err := timeToAttach(a, []string{"bpftrace", "-p", "PID", "-e", "usdt:" + a + ":bench:* { @[probe] = count(); }"}, *slow)
 	if err != nil {
 		fmt.Printf("  %-40s (%v)\n", "bpftrace restarted on the new binary", err)
 		return

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/usdtkit/usdtkit/bpf"
 	"github.com/usdtkit/usdtkit/bpf/trace"
 	"github.com/usdtkit/usdtkit/bpf/trace/export"
 	"github.com/usdtkit/usdtkit/bpf/trace/jsonl"
@@ -81,13 +82,13 @@ CAP_BPF+CAP_PERFMON.`,
 	return cmd
 }
 
-// readFlags say how arguments are read beyond their integer value; attach,
-// verify and watch share them.
+// readFlags say how events are read: arguments beyond their integer
+// value, and the ring buffer they come through; attach, verify and watch
+// share them.
 type readFlags struct {
-	Strlen    int
-	BytesCap  int
-	Args      []string // --arg N=...
-	overrides map[int]contract.Plan
+	Strlen, BytesCap, RingMiB int
+	Args                      []string // --arg N=...
+	overrides                 map[int]contract.Plan
 }
 
 func (r *readFlags) add(cmd *cobra.Command) {
@@ -95,12 +96,15 @@ func (r *readFlags) add(cmd *cobra.Command) {
 	f.IntVar(&r.Strlen, "strlen", contract.DefaultStrlen, "characters read of a string whose doc gives no maximum length")
 	f.IntVar(&r.BytesCap, "bytes-cap", contract.DefaultBytesCap, "most bytes read of a byte buffer")
 	f.StringArrayVar(&r.Args, "arg", nil, "read argument N as str[:LEN], bytes:LEN or hex (N from 0; repeatable)")
+	f.IntVar(&r.RingMiB, "ring-size", bpf.DefaultRingSize>>20, "MiB of ring buffer that events wait in to be read, 1 to 1024 (rounded up to a power of two)")
 }
 
 // check checks the flags and parses every --arg.
 func (r *readFlags) check() error {
 	if r.Strlen <= 0 || r.Strlen > contract.MaxRead || r.BytesCap <= 0 || r.BytesCap > contract.MaxRead {
 		return usagef("--strlen and --bytes-cap must be 1 to %d", contract.MaxRead)
+	} else if r.RingMiB < 1 || r.RingMiB > 1024 {
+		return usagef("--ring-size must be 1 to 1024 (MiB)")
 	}
 	r.overrides = map[int]contract.Plan{}
 	for _, s := range r.Args {
@@ -113,8 +117,9 @@ func (r *readFlags) check() error {
 	return nil
 }
 
-func (r *readFlags) limits() contract.Limits {
-	return contract.Limits{Strlen: r.Strlen, BytesCap: r.BytesCap}
+// options are the trace options the flags set.
+func (r *readFlags) options() trace.Options {
+	return trace.Options{Limits: contract.Limits{Strlen: r.Strlen, BytesCap: r.BytesCap}, Overrides: r.overrides, RingSize: r.RingMiB << 20}
 }
 
 // resolve checks the arguments: TARGET first (or the -p process's
@@ -171,7 +176,9 @@ func traceOptions(io *IOStreams, target, docsPath string, r *readFlags) (trace.O
 	if c.Doc != nil && len(c.Doc.Problems) > 0 { // the doc's problems come first
 		fmt.Fprintf(io.ErrOut, "usdtkit: warning: %s\n", c.Warnings(nil)[0])
 	}
-	return trace.Options{Contract: c, Limits: r.limits(), Overrides: r.overrides, Stdin: io.In, Stdout: io.ErrOut, Stderr: io.ErrOut}, nil
+	o := r.options()
+	o.Contract, o.Stdin, o.Stdout, o.Stderr = c, io.In, io.ErrOut, io.ErrOut
+	return o, nil
 }
 
 func runAttach(ctx context.Context, opts *attachOptions) error {

@@ -32,12 +32,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usdtkit: interrupted again; exiting now")
 		os.Exit(130)
 	}()
-	io := &IOStreams{
-		In:         os.Stdin,
-		Out:        os.Stdout,
-		ErrOut:     os.Stderr,
-		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())) || os.Getenv("USDTKIT_FORCE_TTY") == "1",
-	}
+	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTerminal: term.IsTerminal(int(os.Stdout.Fd())) || os.Getenv("USDTKIT_FORCE_TTY") == "1"}
 	os.Exit(run(ctx, io, os.Args[1:]))
 }
 

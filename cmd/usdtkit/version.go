@@ -32,10 +32,7 @@ func buildVersion(info *debug.BuildInfo) string {
 		return v
 	}
 	if rev != "" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		if dirty {
+		if rev = rev[:min(len(rev), 12)]; dirty {
 			rev += "-dirty"
 		}
 		return rev

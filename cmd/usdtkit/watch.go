@@ -112,16 +112,17 @@ func runWatch(ctx context.Context, opts *watchOptions) error {
 	if opts.JSON {
 		sink = jsonl.NewWriter(out)
 	}
+	to := opts.options()
+	to.Patterns, to.Command, to.Stdin, to.Stdout, to.Stderr = opts.Patterns, opts.Command, opts.IO.In, errOut, errOut
 	fo := follow.Options{
 		Binary: opts.Binary,
 		Attach: len(opts.Patterns) > 0 || len(opts.Command) > 0,
-		Trace: trace.Options{Patterns: opts.Patterns, Limits: opts.limits(), Overrides: opts.overrides,
-			Command: opts.Command, Stdin: opts.IO.In, Stdout: errOut, Stderr: errOut},
-		Join:  func(b *elf.Build) (*contract.Contract, error) { return w.join(b), nil },
-		Build: w.build,
-		Event: func(ev *trace.Event) { sink.Event(ev) },
-		Idle:  func() { sink.Flush() },
-		Log:   errOut,
+		Trace:  to,
+		Join:   func(b *elf.Build) (*contract.Contract, error) { return w.join(b), nil },
+		Build:  w.build,
+		Event:  func(ev *trace.Event) { sink.Event(ev) },
+		Idle:   func() { sink.Flush() },
+		Log:    errOut,
 	}
 	if opts.Docs != "" {
 		fo.Files = []string{opts.Docs}
