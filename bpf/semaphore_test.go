@@ -97,9 +97,17 @@ func TestSemaphoreCounts(t *testing.T) {
 		t.Fatalf("fixture ended: %v", lines.Err())
 		return nil, ""
 	}
-	objs, err := elf.ProcessObjects(cmd.Process.Pid)
-	if err != nil {
-		t.Fatal(err)
+	// Start returns once the exec is past its point of no return, which
+	// is before the kernel has mapped the new program: its mappings may
+	// not be there yet.
+	var objs []*elf.Object
+	for deadline := time.Now().Add(5 * time.Second); len(objs) == 0 || !objs[0].Executable; time.Sleep(time.Millisecond) {
+		if objs, err = elf.ProcessObjects(cmd.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d maps no executable after 5 s", cmd.Process.Pid)
+		}
 	}
 	obj := objs[0]
 	sems := func() map[string]uint16 {
