@@ -106,8 +106,9 @@ type Session struct {
 	links    []link.Link
 	rd       *ringbuf.Reader
 
-	batches    chan []Event
-	events     chan Event // Events' channel, made on first use
+	batches    chan *Batch
+	free       chan *Batch // batches given back, to be filled again
+	events     chan Event  // Events' channel, made on first use
 	eventsOnce sync.Once
 	stop       chan struct{}
 	readerOK   chan struct{}
@@ -218,7 +219,8 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 		probes:     probes,
 		mode:       mode,
 		monoToUnix: monoToUnix(),
-		batches:    make(chan []Event, 16),
+		batches:    make(chan *Batch, 16),
+		free:       make(chan *Batch, 18),
 		stop:       make(chan struct{}),
 		readerOK:   make(chan struct{}),
 		failures:   make([]atomic.Uint64, len(sites)),
@@ -586,28 +588,38 @@ const readPoll = 10 * time.Millisecond
 // batchMax bounds the events of one batch.
 const batchMax = 1024
 
+// A Batch is events read from the ring buffer together, in the order
+// they were sent.
+type Batch struct {
+	Events []Event
+	values []Value // the events' arguments
+}
+
 // read moves records from the ring buffer to the Batches channel until
 // the session is detached and the ring is empty, or closed. A batch is
 // what the ring held, up to batchMax events: sent as soon as the ring is
-// empty, so batching adds no delay.
+// empty, so batching adds no delay. Batches given back (Recycle) are
+// filled again, so a steady stream of events allocates nothing but its
+// strings and buffers.
 func (s *Session) read() {
 	defer close(s.readerOK)
 	defer close(s.batches)
 	var (
-		rec   ringbuf.Record
-		batch []Event
-		d     decoder
+		rec ringbuf.Record
+		b   *Batch
+		d   decoder
 	)
 	send := func() bool {
-		if len(batch) == 0 {
+		if b == nil || len(b.Events) == 0 {
 			return true
 		}
+		b.values = d.values
 		select {
-		case s.batches <- batch:
+		case s.batches <- b:
 		case <-s.stop:
 			return false
 		}
-		batch, d.values = nil, nil
+		b = nil
 		return true
 	}
 	s.rd.SetDeadline(time.Now().Add(readPoll))
@@ -625,6 +637,15 @@ func (s *Session) read() {
 			}
 			return
 		}
+		if b == nil {
+			select {
+			case b = <-s.free:
+				b.Events = b.Events[:0]
+			default:
+				b = &Batch{Events: make([]Event, 0, min(batchMax, 1+rec.Remaining/64))}
+			}
+			d.values = b.values[:0]
+		}
 		ev, st, ok := d.decode(s.sites, rec.RawSample, s.monoToUnix)
 		if !ok {
 			s.bad.Add(1)
@@ -635,12 +656,9 @@ func (s *Session) read() {
 					s.failures[st.id].Add(1)
 				}
 			}
-			if batch == nil {
-				batch = make([]Event, 0, min(batchMax, 1+rec.Remaining/st.size))
-			}
-			batch = append(batch, ev)
+			b.Events = append(b.Events, ev)
 		}
-		if (rec.Remaining == 0 || len(batch) == batchMax) && !send() {
+		if (rec.Remaining == 0 || len(b.Events) == batchMax) && !send() {
 			return
 		}
 	}
@@ -650,7 +668,16 @@ func (s *Session) read() {
 // they were sent. It is closed after Detach once every event already in
 // the ring buffer was delivered, or on Close. Use Batches or Events, not
 // both.
-func (s *Session) Batches() <-chan []Event { return s.batches }
+func (s *Session) Batches() <-chan *Batch { return s.batches }
+
+// Recycle gives a batch back once its events are handled, to be filled
+// again: neither b nor any of its events' values may be used after.
+func (s *Session) Recycle(b *Batch) {
+	select {
+	case s.free <- b:
+	default:
+	}
+}
 
 // Events delivers the decoded events one at a time, as Batches does.
 func (s *Session) Events() <-chan Event {
@@ -659,7 +686,7 @@ func (s *Session) Events() <-chan Event {
 		go func() {
 			defer close(s.events)
 			for b := range s.batches {
-				for _, ev := range b {
+				for _, ev := range b.Events {
 					select {
 					case s.events <- ev:
 					case <-s.stop:

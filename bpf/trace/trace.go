@@ -302,7 +302,8 @@ func (e *Event) CallSite() uint64 {
 // Run hands every event to handle until handle returns true, ctx is
 // done, until fires, or the command or process ends; then it detaches,
 // hands on what is still in the ring buffer, and returns once the events
-// end. The *Event handle gets is only valid until it returns. idle, when
+// end. The *Event handle gets, and its values, are only valid until it
+// returns. idle, when
 // not nil, is called whenever no event is waiting after some were
 // handled: the moment to flush buffered output.
 func (s *Session) Run(ctx context.Context, until <-chan time.Time, handle func(*Event) (stop bool), idle func()) {
@@ -322,12 +323,13 @@ func (s *Session) Run(ctx context.Context, until <-chan time.Time, handle func(*
 			if !ok {
 				return
 			}
-			for i := range batch {
-				e = Event{Event: batch[i], Tracepoint: s.byID[batch[i].Probe]}
+			for i := range batch.Events {
+				e = Event{Event: batch.Events[i], Tracepoint: s.byID[batch.Events[i].Probe]}
 				if handle(&e) {
 					stop()
 				}
 			}
+			s.bpf.Recycle(batch)
 			if idle != nil && len(batches) == 0 {
 				idle()
 			}
