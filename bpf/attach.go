@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,6 +105,7 @@ type Session struct {
 	counters *ebpf.Map
 	progs    []*ebpf.Program
 	links    []link.Link
+	warm     <-chan link.Link // warmUprobes' link, closed with links
 	rd       *ringbuf.Reader
 
 	batches    chan *Batch
@@ -227,6 +229,7 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 		records:    make([]atomic.Uint64, len(sites)),
 		agg:        opts.Aggregate,
 	}
+	s.warm = warmUprobes(mode)
 	if err := s.load(t, path, opts.PID, ringSize, !opts.NoPageFaults, opts.Filter); err != nil {
 		s.release()
 		return nil, fmt.Errorf("attach %s: %w", path, err)
@@ -479,14 +482,16 @@ func (s *Session) load(t *regTable, path string, pid, ringSize int, fault bool, 
 }
 
 // loadPrograms generates, loads and attaches the programs for every call
-// site.
+// site. The kernel verifies the programs in parallel, as many at once as
+// there are CPUs to run Go on; they are attached in order once all are
+// loaded.
 func (s *Session) loadPrograms(t *regTable, ex *link.Executable, cfg progConfig) error {
 	groups, code, err := chunks(t, s.sites, cfg, s.mode == ModeProgramPerSite)
 	if err != nil {
 		return err
 	}
-	for i, g := range groups {
-		insns := code[i]
+	specs := make([]*ebpf.ProgramSpec, len(groups))
+	for i, insns := range code {
 		// Each map the program uses; an aggregating program sends no
 		// records, and a streaming one has no rows.
 		for ref, m := range map[string]*ebpf.Map{refRing: s.ring, refCounters: s.counters, refScratch: s.scratch, refAgg: s.aggMap} {
@@ -497,24 +502,45 @@ func (s *Session) loadPrograms(t *regTable, ex *link.Executable, cfg progConfig)
 				return err
 			}
 		}
-		spec := &ebpf.ProgramSpec{
+		specs[i] = &ebpf.ProgramSpec{
 			Name:         fmt.Sprintf("usdtkit_%d", i),
 			Type:         ebpf.Kprobe,
 			Instructions: insns,
 			License:      "Dual MIT/GPL",
 		}
 		if s.mode == ModeUprobeMulti {
-			spec.AttachType = ebpf.AttachTraceUprobeMulti
+			specs[i].AttachType = ebpf.AttachTraceUprobeMulti
 		}
 		if cfg.Sleepable {
-			spec.Flags = unix.BPF_F_SLEEPABLE
+			specs[i].Flags = unix.BPF_F_SLEEPABLE
 		}
-		prog, err := ebpf.NewProgram(spec)
+	}
+	progs := make([]*ebpf.Program, len(specs))
+	errs := make([]error, len(specs))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, spec := range specs {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			progs[i], errs[i] = ebpf.NewProgram(spec)
+			<-slots
+		}()
+	}
+	wg.Wait()
+	for _, p := range progs {
+		if p != nil {
+			s.progs = append(s.progs, p) // freed by release, also on error
+		}
+	}
+	for i, err := range errs {
 		if err != nil {
-			return permErr(fmt.Errorf("load program for %s: %w", describe(g), err))
+			return permErr(fmt.Errorf("load program for %s: %w", describe(groups[i]), err))
 		}
-		s.progs = append(s.progs, prog)
-		if err := s.attach(ex, prog, g, cfg.PID); err != nil {
+	}
+	for i, g := range groups {
+		if err := s.attach(ex, progs[i], g, cfg.PID); err != nil {
 			return err
 		}
 	}
@@ -719,8 +745,7 @@ func (s *Session) Detach() error {
 		return nil
 	}
 	s.detached = true
-	errs := closeLinks(s.links)
-	s.links = nil
+	errs := closeLinks(s.takeLinks())
 	s.draining.Store(true)
 	if s.rd != nil {
 		// Links are gone, so every record is in the ring: the reader
@@ -774,10 +799,23 @@ func (s *Session) Close() error {
 	return s.closeErr
 }
 
+// takeLinks takes the links to close, the warming one too once it is
+// made.
+func (s *Session) takeLinks() []link.Link {
+	links := s.links
+	if s.warm != nil {
+		if l := <-s.warm; l != nil {
+			links = append(links, l)
+		}
+		s.warm = nil
+	}
+	s.links = nil
+	return links
+}
+
 // release frees programs and maps.
 func (s *Session) release() error {
-	errs := closeLinks(s.links)
-	s.links = nil
+	errs := closeLinks(s.takeLinks())
 	for _, p := range s.progs {
 		errs = append(errs, p.Close())
 	}

@@ -20,7 +20,7 @@ var (
 	runs        = flag.Int("runs", 21, "runs per fast command (median reported)")
 	slow        = flag.Int("slow-runs", 5, "runs per command that takes over 50 ms")
 	startupRuns = flag.Int("startup-runs", 200, "runs per command in the startup section (minimum and median reported)")
-	only        = flag.String("only", "", "run one section: startup, list, audit, attach, aggregate, export or watch")
+	only        = flag.String("only", "", "run one section: startup, list, audit, attach, many, aggregate, export or watch")
 	bitcoind    = flag.String("bitcoind", "", "a bitcoind built with -DWITH_USDT=ON: also time attaching to all its tracepoints")
 )
 
@@ -42,7 +42,7 @@ func main() {
 	for _, s := range []struct {
 		name string
 		run  func(string)
-	}{{"startup", benchStartup}, {"list", benchList}, {"audit", benchAudit}, {"attach", benchAttach}, {"attach", benchBitcoind}, {"aggregate", benchAggregate}, {"export", benchExport}, {"watch", benchWatch}} {
+	}{{"startup", benchStartup}, {"list", benchList}, {"audit", benchAudit}, {"attach", benchAttach}, {"many", benchMany}, {"attach", benchBitcoind}, {"aggregate", benchAggregate}, {"export", benchExport}, {"watch", benchWatch}} {
 		if *only == "" || *only == s.name {
 			s.run(work)
 		}

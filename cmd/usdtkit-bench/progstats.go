@@ -7,7 +7,11 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
+
+	"github.com/usdtkit/usdtkit/elf"
 )
 
 // programTime runs argv with the kernel's BPF run-time statistics on and
@@ -83,4 +87,49 @@ func lastProgramID() ebpf.ProgramID {
 		}
 		last = next
 	}
+}
+
+// kernelFloor is what the kernel alone takes to attach an empty program
+// to every call site of bin in process pid, semaphores included, with one
+// uprobe_multi link (as usdtkit does), and to detach it: the part of
+// attaching no tool can cut. Medians of runs.
+func kernelFloor(bin string, pid, runs int) (attach, detach time.Duration, err error) {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return 0, 0, err
+	}
+	opts := &link.UprobeMultiOptions{PID: uint32(pid)}
+	for _, p := range f.Probes {
+		for _, cs := range p.CallSites {
+			ref := uint64(0)
+			if p.Semaphore != nil {
+				ref = p.Semaphore.FileOffset
+			}
+			opts.Addresses, opts.RefCtrOffsets = append(opts.Addresses, cs.FileOffset), append(opts.RefCtrOffsets, ref)
+		}
+	}
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type: ebpf.Kprobe, AttachType: ebpf.AttachTraceUprobeMulti, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("load an empty program: %w", err)
+	}
+	defer prog.Close()
+	ex, err := link.OpenExecutable(bin)
+	if err != nil {
+		return 0, 0, err
+	}
+	var as, ds []time.Duration
+	for r := 0; r < runs; r++ {
+		start := time.Now()
+		l, err := ex.UprobeMulti(nil, prog, opts)
+		if err != nil {
+			return 0, 0, fmt.Errorf("uprobe_multi: %w", err)
+		}
+		mid := time.Now()
+		l.Close()
+		as, ds = append(as, mid.Sub(start)), append(ds, time.Since(mid))
+	}
+	return median(as), median(ds), nil
 }
