@@ -507,18 +507,23 @@ func timeToAttachTarget(bin string, targetArgv, argv []string, runs int) (attach
 	return median(atts), median(wholes), nil
 }
 
-// stopTool interrupts a tracer until it exits: bpftrace ignores a SIGINT
-// that comes while it is still attaching, so the signal is sent again
-// every 2 ms.
+// stopTool interrupts a tracer until it exits. usdtkit gets one SIGINT,
+// as a person's Ctrl-C (a second one makes it exit at once, without its
+// summary); bpftrace ignores a SIGINT that comes while it is still
+// attaching, so it gets one every 2 ms until it has gone.
 func stopTool(tool *exec.Cmd) {
 	done := make(chan struct{})
 	go func() { tool.Wait(); close(done) }()
+	again := 2 * time.Millisecond
+	if tool.Path == *usdtkit {
+		again = 30 * time.Second
+	}
 	for i := 0; i < 5000; i++ {
 		tool.Process.Signal(syscall.SIGINT)
 		select {
 		case <-done:
 			return
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(again):
 		}
 	}
 	tool.Process.Kill()
