@@ -61,21 +61,106 @@ func New(ev *trace.Event) Event {
 }
 
 // Append appends ev as one line of JSON to b: the bytes json.Marshal
-// writes for New(ev), written here field by field, since at a million
-// events a second reflection would cost more than all else a hit costs.
-// A float that JSON cannot hold (NaN, an infinity) is null, with the
-// reason as its error.
+// writes for New(ev). An Encoder does the same faster for a stream.
 func Append(b []byte, ev *trace.Event) []byte {
+	var e Encoder
+	return e.Append(b, ev)
+}
+
+// An Encoder writes events as Append does, field by field (at a million
+// events a second reflection would cost more than all else a hit costs),
+// and remembers what repeats from one event to the next: each
+// tracepoint's name and its arguments' names and types, escaped, and the
+// time up to the second. A float that JSON cannot hold (NaN, an
+// infinity) is null, with the reason as its error. The zero Encoder is
+// ready to use; it is not safe for concurrent use.
+type Encoder struct {
+	heads map[*trace.Tracepoint]*heads
+	// The time's text up to the second and its zone, for second sec in
+	// location loc.
+	sec        int64
+	loc        *time.Location
+	secs, zone []byte
+}
+
+// heads are a tracepoint's constant parts: the "tracepoint" field for
+// probe, and each argument's object up to its value.
+type heads struct {
+	probe      string
+	tracepoint []byte
+	args       [][]byte
+}
+
+func (e *Encoder) headsOf(ev *trace.Event) *heads {
+	h := e.heads[ev.Tracepoint]
+	if h != nil && h.probe == ev.Probe && len(h.args) == len(ev.Tracepoint.Args) {
+		return h
+	}
+	h = &heads{probe: ev.Probe, tracepoint: bpf.AppendJSONString([]byte(`,"tracepoint":`), ev.Probe)}
+	for i := range ev.Tracepoint.Args {
+		h.args = append(h.args, argHead(&ev.Tracepoint.Args[i]))
+	}
+	if e.heads == nil {
+		e.heads = map[*trace.Tracepoint]*heads{}
+	}
+	e.heads[ev.Tracepoint] = h
+	return h
+}
+
+// argHead is an argument's object up to its value; a is nil for an
+// argument the tracepoint does not describe.
+func argHead(a *trace.Arg) []byte {
+	b := []byte(`{"name":`)
+	if a != nil && a.Description != "" {
+		b = bpf.AppendJSONString(b, a.Description)
+	} else {
+		b = append(b, "null"...)
+	}
+	var key, typ string
+	if a != nil {
+		key, typ = a.Name, a.Type
+	}
+	b = bpf.AppendJSONString(append(b, `,"key":`...), key)
+	b = bpf.AppendJSONString(append(b, `,"type":`...), typ)
+	return append(b, `,"value":`...)
+}
+
+// appendTime writes t as time.RFC3339Nano does.
+func (e *Encoder) appendTime(b []byte, t time.Time) []byte {
+	if sec := t.Unix(); sec != e.sec || t.Location() != e.loc || e.secs == nil {
+		e.sec, e.loc = sec, t.Location()
+		e.secs = t.AppendFormat(e.secs[:0], "2006-01-02T15:04:05")
+		e.zone = t.AppendFormat(e.zone[:0], "Z07:00")
+	}
+	b = append(b, e.secs...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var d [10]byte
+		d[0] = '.'
+		for i := 9; i > 0; i-- {
+			d[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for d[n-1] == '0' {
+			n--
+		}
+		b = append(b, d[:n]...)
+	}
+	return append(b, e.zone...)
+}
+
+// Append appends ev as one line of JSON to b.
+func (e *Encoder) Append(b []byte, ev *trace.Event) []byte {
+	h := e.headsOf(ev)
 	b = append(b, `{"time":"`...)
-	b = ev.Time.AppendFormat(b, time.RFC3339Nano)
+	b = e.appendTime(b, ev.Time)
 	b = append(b, `","pid":`...)
 	b = strconv.AppendInt(b, int64(ev.PID), 10)
 	b = append(b, `,"tid":`...)
 	b = strconv.AppendInt(b, int64(ev.TID), 10)
 	b = append(b, `,"comm":`...)
 	b = bpf.AppendJSONString(b, ev.Comm)
-	b = append(b, `,"tracepoint":`...)
-	b = bpf.AppendJSONString(b, ev.Probe)
+	b = append(b, h.tracepoint...)
 	b = append(b, `,"call_site":`...)
 	b = strconv.AppendUint(b, ev.CallSite(), 10)
 	b = append(b, `,"site_index":`...)
@@ -85,21 +170,11 @@ func Append(b []byte, ev *trace.Event) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		var a *trace.Arg
-		if i < len(ev.Tracepoint.Args) {
-			a = &ev.Tracepoint.Args[i]
-		}
-		b = append(b, `{"name":`...)
-		if a != nil && a.Description != "" {
-			b = bpf.AppendJSONString(b, a.Description)
+		if i < len(h.args) {
+			b = append(b, h.args[i]...)
 		} else {
-			b = append(b, "null"...)
+			b = append(b, argHead(nil)...)
 		}
-		b = append(b, `,"key":`...)
-		b = bpf.AppendJSONString(b, argField(a, true))
-		b = append(b, `,"type":`...)
-		b = bpf.AppendJSONString(b, argField(a, false))
-		b = append(b, `,"value":`...)
 		var ok bool
 		if b, ok = v.AppendJSON(b); !ok {
 			msg := "not a number JSON can hold: " + strconv.FormatFloat(v.Float64(), 'g', -1, 64)
@@ -118,21 +193,12 @@ func Append(b []byte, ev *trace.Event) []byte {
 	return append(b, "]}\n"...)
 }
 
-func argField(a *trace.Arg, key bool) string {
-	switch {
-	case a == nil:
-		return ""
-	case key:
-		return a.Name
-	}
-	return a.Type
-}
-
 // Writer writes events as JSON lines, buffered: Flush writes what is
 // buffered, and so does every 32 KiB.
 type Writer struct {
 	w   io.Writer
 	buf []byte
+	enc Encoder
 }
 
 // NewWriter writes events to w.
@@ -140,7 +206,7 @@ func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
 // Event buffers ev's line.
 func (w *Writer) Event(ev *trace.Event) error {
-	w.buf = Append(w.buf, ev)
+	w.buf = w.enc.Append(w.buf, ev)
 	if len(w.buf) > 32<<10 {
 		return w.Flush()
 	}

@@ -83,6 +83,37 @@ func TestAppendIsMarshal(t *testing.T) {
 	}
 }
 
+// An Encoder over a stream writes each event as json.Marshal does, also
+// where events share tracepoints (their names remembered) and seconds
+// (the time's text remembered): the fraction with its zeros trimmed, a
+// zone changing, a tracepoint whose name changes under it.
+func TestEncoderIsMarshal(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var pool []*trace.Tracepoint
+	for range 5 {
+		pool = append(pool, randomEvent(r).Tracepoint)
+	}
+	zones := []*time.Location{time.UTC, time.FixedZone("a", 3600), time.FixedZone("b", -5*3600-1800)}
+	base := time.Unix(1764000000, 0)
+	var e Encoder
+	for i := 0; i < 20000; i++ {
+		ev := randomEvent(r)
+		ev.Tracepoint = pool[r.IntN(len(pool))]
+		ns := []int64{0, 1, 10, 100000000, 123456789, 999999999, int64(r.IntN(1e9))}[r.IntN(7)]
+		ev.Time = base.Add(time.Duration(int64(r.IntN(3))*1e9 + ns)).In(zones[r.IntN(len(zones))])
+		if r.IntN(5) == 0 && len(ev.Tracepoint.Args) < 6 {
+			ev.Tracepoint.Args = append(ev.Tracepoint.Args, trace.Arg{Name: randomString(r), Type: "int64"})
+		}
+		want, err := json.Marshal(New(ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Append(nil, ev); string(got) != string(want)+"\n" {
+			t.Fatalf("event %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
 // A float JSON cannot hold is null, and says why.
 func TestAppendNaN(t *testing.T) {
 	ev := &trace.Event{Tracepoint: &trace.Tracepoint{Probe: &elf.Probe{CallSites: []elf.CallSite{{}}}}}
@@ -106,8 +137,9 @@ func BenchmarkAppend(b *testing.B) {
 	ev.Time, ev.PID, ev.TID, ev.Comm, ev.Probe = time.Now(), 4242, 4242, "hot", "bench:hot"
 	ev.Args = []bpf.Value{{Raw: 123456, Size: 8, Signed: true}, {Raw: 246912, Size: 8, Signed: true}, {Raw: 370368, Size: 8, Signed: true}}
 	var buf []byte
+	var e Encoder
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = Append(buf[:0], ev)
+		buf = e.Append(buf[:0], ev)
 	}
 }

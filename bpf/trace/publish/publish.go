@@ -138,6 +138,7 @@ type Publisher struct {
 	prefix string
 	queue  chan message
 	done   chan struct{}
+	enc    jsonl.Encoder // the events' JSON, from the session's one goroutine
 	wg     sync.WaitGroup
 
 	published atomic.Uint64
@@ -301,7 +302,7 @@ func (p *Publisher) Subject(tracepoint string) string {
 
 // Event publishes one event, in the --json schema.
 func (p *Publisher) Event(ev *trace.Event) error {
-	data := jsonl.Append(nil, ev)
+	data := p.enc.Append(nil, ev)
 	p.enqueue(p.Subject(ev.Probe), data[:len(data)-1])
 	return nil
 }
