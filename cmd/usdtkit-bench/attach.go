@@ -227,6 +227,7 @@ func benchAttach(work string) {
 		{"not attached", append(append([]string{}, hot...), "0"), "stdout"},
 		{"uprobe, empty program (floor)", []string{"bpftrace", "-e", "usdt:" + bin + ":bench:hot { }", "-c", strings.Join(append(hot, "1"), " ")}, "stdout"},
 		{"usdtkit attach", append([]string{*usdtkit, "attach", bin, "bench:hot", "--"}, append(hot, "1")...), "stderr"},
+		{"usdtkit attach --by tracepoint", append([]string{*usdtkit, "attach", bin, "bench:hot", "--by", "tracepoint", "--"}, append(hot, "1")...), "stderr"},
 		{"bpftrace, printf of the 3 args", []string{"bpftrace", "-e", "usdt:" + bin + ":bench:hot { printf(\"%d %d %d\\n\", arg0, arg1, arg2); }", "-c", strings.Join(append(hot, "1"), " ")}, "stdout"},
 	}
 	per := map[string]float64{}
@@ -252,7 +253,8 @@ func benchAttach(work string) {
 	// the kernel's statistics (which add a little to every run); the rest
 	// of the added cost is the uprobe's trap and the traffic with the
 	// reader.
-	fmt.Println("\n(b') time the BPF program itself runs per hit (kernel BPF statistics), same loop")
+	fmt.Println("\n(b') time the BPF program itself runs per hit (kernel BPF statistics), same loop; --by tracepoint counts")
+	fmt.Println("    in a map instead of sending a record: the difference is the ring buffer's share")
 	for _, v := range variants[1:] {
 		d, hits, err := programTime(v.argv)
 		if err != nil {
