@@ -105,7 +105,6 @@ type Session struct {
 	counters *ebpf.Map
 	progs    []*ebpf.Program
 	links    []link.Link
-	warm     <-chan link.Link // warmUprobes' link, closed with links
 	rd       *ringbuf.Reader
 
 	batches    chan *Batch
@@ -229,7 +228,6 @@ func Attach(ctx context.Context, opts Options) (*Session, error) {
 		records:    make([]atomic.Uint64, len(sites)),
 		agg:        opts.Aggregate,
 	}
-	s.warm = warmUprobes(mode)
 	if err := s.load(t, path, opts.PID, ringSize, !opts.NoPageFaults, opts.Filter); err != nil {
 		s.release()
 		return nil, fmt.Errorf("attach %s: %w", path, err)
@@ -490,6 +488,12 @@ func (s *Session) loadPrograms(t *regTable, ex *link.Executable, cfg progConfig)
 	if err != nil {
 		return err
 	}
+	// Several programs take the kernel longer to verify than the grace
+	// period a first uprobe waits for: it is paid meanwhile.
+	if len(groups) > 1 {
+		warm := warmUprobes(s.mode)
+		defer func() { go closeWarm(warm) }()
+	}
 	specs := make([]*ebpf.ProgramSpec, len(groups))
 	for i, insns := range code {
 		// Each map the program uses; an aggregating program sends no
@@ -745,7 +749,8 @@ func (s *Session) Detach() error {
 		return nil
 	}
 	s.detached = true
-	errs := closeLinks(s.takeLinks())
+	errs := closeLinks(s.links)
+	s.links = nil
 	s.draining.Store(true)
 	if s.rd != nil {
 		// Links are gone, so every record is in the ring: the reader
@@ -799,23 +804,10 @@ func (s *Session) Close() error {
 	return s.closeErr
 }
 
-// takeLinks takes the links to close, the warming one too once it is
-// made.
-func (s *Session) takeLinks() []link.Link {
-	links := s.links
-	if s.warm != nil {
-		if l := <-s.warm; l != nil {
-			links = append(links, l)
-		}
-		s.warm = nil
-	}
-	s.links = nil
-	return links
-}
-
 // release frees programs and maps.
 func (s *Session) release() error {
-	errs := closeLinks(s.takeLinks())
+	errs := closeLinks(s.links)
+	s.links = nil
 	for _, p := range s.progs {
 		errs = append(errs, p.Close())
 	}

@@ -1,11 +1,16 @@
 package bpf
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/usdtkit/usdtkit/bpf/bpftest"
 )
 
 // manySites writes a program with sites call sites spread over
@@ -72,4 +77,49 @@ func TestLostEvents(t *testing.T) {
 		t.Errorf("%d hits, %d events, %d lost", hits, len(r.events), r.stats.Lost)
 	}
 	t.Logf("%d hits, %d events, %d lost", hits, len(r.events), r.stats.Lost)
+}
+
+// linkFDs counts this process's open BPF links and perf events: the
+// uprobes it holds (other processes' tests may attach at the same time).
+func linkFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && (target == "anon_inode:bpf_link" || target == "anon_inode:[perf_event]") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestWarmLeavesNothing attaches more call sites than one program holds,
+// which makes attach register a throwaway uprobe first (warmUprobes), and
+// checks that once the session is closed no uprobe of it, the throwaway
+// one included, is left.
+func TestWarmLeavesNothing(t *testing.T) {
+	bpftest.Require(t)
+	// No collection, so no finalizer closes a link that was left open.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	bin := manySites(t, 600, 150)
+	f := openELF(t, bin)
+	before := linkFDs(t)
+	sess, err := Attach(context.Background(), Options{File: f, Mode: ModeUprobeMulti})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := linkFDs(t); n <= before {
+		t.Fatalf("%d links attached, %d before", n, before)
+	}
+	if err := sess.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); linkFDs(t) != before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d links open 10 s after Close, %d before", linkFDs(t), before)
+		}
+	}
 }

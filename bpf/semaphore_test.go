@@ -261,22 +261,7 @@ func (s *Session) kernelIDs(t *testing.T) (progs []ebpf.ProgramID, links []link.
 		id, _ := info.ID()
 		progs = append(progs, id)
 	}
-	all := s.links
-	// The warming uprobe's link (warmUprobes), put back for Close.
-	if w := <-s.warm; w != nil {
-		all = append(all, w)
-		info, err := w.Info()
-		if err != nil {
-			t.Fatal(err)
-		}
-		progs = append(progs, info.Program)
-		ch := make(chan link.Link, 1)
-		ch <- w
-		s.warm = ch
-	} else {
-		t.Error("no warming uprobe was made")
-	}
-	for _, l := range all {
+	for _, l := range s.links {
 		info, err := l.Info()
 		if err != nil {
 			t.Fatal(err)

@@ -16,11 +16,11 @@ import (
 // copying a process while its breakpoints change), and its first writer
 // waits for an RCU grace period, about 10 ms here. A throwaway uprobe on
 // a memory file that no process maps pays it while the programs are
-// generated and verified, so the real uprobes, registered right after,
-// find the semaphore ready. Nothing is traced: the file is never mapped.
-// The uprobe's link comes on the channel (nil when it could not be made:
-// then there is only no head start), to be closed with the session's own,
-// so that removing it costs no grace period of its own.
+// verified, so the real uprobes, registered right after, find the
+// semaphore ready. Nothing is traced: the file is never mapped. The
+// uprobe's link comes on the channel, nil when it could not be made
+// (then there is only no head start); closeWarm removes it, which waits
+// for a grace period of another kind (RCU Tasks Trace) in the background.
 func warmUprobes(mode Mode) <-chan link.Link {
 	ch := make(chan link.Link, 1)
 	go func() {
@@ -79,4 +79,11 @@ func tinyELF() []byte {
 	binary.LittleEndian.PutUint16(b[54:], 56)
 	binary.LittleEndian.PutUint16(b[58:], 64)
 	return b
+}
+
+// closeWarm closes warmUprobes' link once it is made.
+func closeWarm(warm <-chan link.Link) {
+	if l := <-warm; l != nil {
+		l.Close()
+	}
 }

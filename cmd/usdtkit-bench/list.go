@@ -9,8 +9,8 @@ import (
 )
 
 // benchList compares usdtkit list with readelf -n, tplist-bpfcc -l and
-// bpftrace -l on the largest binary with notes on the machine and on a
-// generated program with 2,000 call sites.
+// bpftrace -l on the largest binary with notes on the machine, on the
+// -bitcoind binary and on a generated program with 2,000 call sites.
 func benchList(work string) {
 	fmt.Println("== list: the same binaries, read by each tool")
 	var inputs []string
@@ -18,6 +18,9 @@ func benchList(work string) {
 		inputs = append(inputs, jvm[0])
 	} else {
 		fmt.Println("  (no libjvm.so: install openjdk-17-jre-headless)")
+	}
+	if *bitcoind != "" {
+		inputs = append(inputs, *bitcoind)
 	}
 	if p, err := generateSites(work, 2000); err == nil {
 		inputs = append(inputs, p)
