@@ -17,8 +17,8 @@ import (
 
 // hotProgram has 16 semaphore-guarded tracepoints in Bitcoin Core's style.
 // "hot N INTERVAL_NS WAIT" fires bench:hot N times (every INTERVAL_NS, 0
-// for a tight loop; after a tracer enabled it when WAIT is 1, and half a
-// second later when 2, for bcc, which enables semaphores before it
+// for a tight loop; after a tracer enabled it when WAIT is 1, and then a
+// line on stdin too when 2, for bcc, which enables semaphores before it
 // attaches its uprobes) and prints
 // the loop's duration in ns. "idle" fires every tracepoint every 100 ms
 // until killed.
@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
 	}
 	long n = atol(argv[2]), interval = atol(argv[3]);
 	if (atoi(argv[4])) while (!bench_hot_semaphore) usleep(100);
-	if (atoi(argv[4]) == 2) usleep(500000);
+	if (atoi(argv[4]) == 2) getchar();
 	long t0 = now();
 	for (long i = 0; i < n; i++) {
 		TRACEPOINT(bench, hot, i, i * 2, i * 3);
@@ -387,7 +387,7 @@ func bccScript(work string) string {
 	os.WriteFile(path, []byte(`import subprocess, sys
 from bcc import BPF, USDT
 binary, count, interval = sys.argv[1:4]
-target = subprocess.Popen([binary, "hot", count, interval, "2"], stdout=subprocess.PIPE)
+target = subprocess.Popen([binary, "hot", count, interval, "2"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 usdt = USDT(pid=target.pid)
 usdt.enable_probe("bench:hot", "hot")
 bpf = BPF(text="""
@@ -403,18 +403,26 @@ int hot(struct pt_regs *ctx) {
 	return 0;
 }
 """, usdt_contexts=[usdt])
-lost = 0
+lost = got = 0
 out = sys.stdout
 def hit(cpu, data, size):
+	global got
+	got += 1
 	h = bpf["hits"].event(data)
 	out.write("%d %d %d\n" % (h.a, h.b, h.c))
 def dropped(n):
 	global lost
 	lost += n
 bpf["hits"].open_perf_buffer(hit, page_cnt=1024, lost_cb=dropped)
+target.stdin.write(b"go\n")  # attached: the loop may start
+target.stdin.flush()
 while target.poll() is None:
 	bpf.perf_buffer_poll(timeout=50)
-bpf.perf_buffer_poll(timeout=50)
+while True:  # what the buffers still hold
+	before = got
+	bpf.perf_buffer_poll(timeout=100)
+	if got == before:
+		break
 out.write(target.stdout.read().decode())
 sys.stderr.write("bcc lost %d\n" % lost)
 `), 0o644)
