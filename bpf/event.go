@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/usdtkit/usdtkit/elf"
 )
 
 // Event is one hit of a tracepoint at one call site.
@@ -129,7 +131,7 @@ func (v Value) AppendJSON(b []byte) (_ []byte, ok bool) {
 	case v.Err != nil:
 		return append(b, "null"...), true
 	case v.Read == ReadString:
-		return AppendJSONString(b, v.Str), true
+		return elf.AppendJSONString(b, v.Str), true
 	case v.Read == ReadBytes:
 		b = append(b, '"')
 		if v.Reversed {

@@ -15,11 +15,11 @@ import (
 // AppendJSON appends t as json.Marshal writes it.
 func (t *ProbeJSON) AppendJSON(b []byte) []byte {
 	b = append(b, `{"file":`...)
-	b = appendJSONString(b, t.File)
+	b = AppendJSONString(b, t.File)
 	b = append(b, `,"provider":`...)
-	b = appendJSONString(b, t.Provider)
+	b = AppendJSONString(b, t.Provider)
 	b = append(b, `,"name":`...)
-	b = appendJSONString(b, t.Name)
+	b = AppendJSONString(b, t.Name)
 	b = append(b, `,"semaphore":`...)
 	if t.Semaphore == nil {
 		b = append(b, "null"...)
@@ -70,7 +70,7 @@ func (c *CallSiteJSON) AppendJSON(b []byte) []byte {
 	b = append(b, `,"file_offset":`...)
 	b = appendJSONUintPtr(b, c.FileOffset)
 	b = append(b, `,"args_raw":`...)
-	b = appendJSONString(b, c.ArgsRaw)
+	b = AppendJSONString(b, c.ArgsRaw)
 	b = append(b, `,"args":`...)
 	if c.Args == nil {
 		b = append(b, "null"...)
@@ -94,9 +94,9 @@ func (a *ArgJSON) AppendJSON(b []byte) []byte {
 	b = append(b, `{"index":`...)
 	b = strconv.AppendInt(b, int64(a.Index), 10)
 	b = append(b, `,"raw":`...)
-	b = appendJSONString(b, a.Raw)
+	b = AppendJSONString(b, a.Raw)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, a.Type)
+	b = AppendJSONString(b, a.Type)
 	b = append(b, `,"size":`...)
 	b = strconv.AppendInt(b, int64(a.Size), 10)
 	b = append(b, `,"signed":`...)
@@ -117,9 +117,9 @@ func (a *ArgJSON) AppendJSON(b []byte) []byte {
 // AppendJSON appends l as json.Marshal writes it.
 func (l *LocationJSON) AppendJSON(b []byte) []byte {
 	b = append(b, `{"kind":`...)
-	b = appendJSONString(b, l.Kind)
+	b = AppendJSONString(b, l.Kind)
 	b = append(b, `,"text":`...)
-	b = appendJSONString(b, l.Text)
+	b = AppendJSONString(b, l.Text)
 	b = append(b, `,"register":`...)
 	b = l.Register.AppendJSON(b)
 	b = append(b, `,"base":`...)
@@ -151,9 +151,9 @@ func (r *RegisterJSON) AppendJSON(b []byte) []byte {
 		return append(b, "null"...)
 	}
 	b = append(b, `{"name":`...)
-	b = appendJSONString(b, r.Name)
+	b = AppendJSONString(b, r.Name)
 	b = append(b, `,"canonical":`...)
-	b = appendJSONString(b, r.Canonical)
+	b = AppendJSONString(b, r.Canonical)
 	b = append(b, `,"size":`...)
 	b = strconv.AppendInt(b, int64(r.Size), 10)
 	b = append(b, `,"shift":`...)
@@ -172,7 +172,7 @@ func appendJSONStrings(b []byte, s []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, v)
+		b = AppendJSONString(b, v)
 	}
 	return append(b, ']')
 }
@@ -181,7 +181,7 @@ func appendJSONStringPtr(b []byte, s *string) []byte {
 	if s == nil {
 		return append(b, "null"...)
 	}
-	return appendJSONString(b, *s)
+	return AppendJSONString(b, *s)
 }
 
 func appendJSONUintPtr(b []byte, u *uint64) []byte {
@@ -191,11 +191,11 @@ func appendJSONUintPtr(b []byte, u *uint64) []byte {
 	return strconv.AppendUint(b, *u, 10)
 }
 
-// appendJSONString appends s as a JSON string the way json.Marshal writes
+// AppendJSONString appends s as a JSON string the way json.Marshal writes
 // it: '"' and '\' escaped, \b \f \n \r \t for those controls and \u00XX
 // for the other bytes below 0x20 and for < > & (HTML-safe), U+2028 and
 // U+2029 escaped, and each byte of invalid UTF-8 replaced by \ufffd.
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0

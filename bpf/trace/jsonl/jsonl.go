@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/usdtkit/usdtkit/bpf"
 	"github.com/usdtkit/usdtkit/bpf/trace"
+	"github.com/usdtkit/usdtkit/elf"
 )
 
 // Event is the JSON form of one event.
@@ -96,7 +96,7 @@ func (e *Encoder) headsOf(ev *trace.Event) *heads {
 	if h != nil && h.probe == ev.Probe && len(h.args) == len(ev.Tracepoint.Args) {
 		return h
 	}
-	h = &heads{probe: ev.Probe, tracepoint: bpf.AppendJSONString([]byte(`,"tracepoint":`), ev.Probe)}
+	h = &heads{probe: ev.Probe, tracepoint: elf.AppendJSONString([]byte(`,"tracepoint":`), ev.Probe)}
 	for i := range ev.Tracepoint.Args {
 		h.args = append(h.args, argHead(&ev.Tracepoint.Args[i]))
 	}
@@ -112,7 +112,7 @@ func (e *Encoder) headsOf(ev *trace.Event) *heads {
 func argHead(a *trace.Arg) []byte {
 	b := []byte(`{"name":`)
 	if a != nil && a.Description != "" {
-		b = bpf.AppendJSONString(b, a.Description)
+		b = elf.AppendJSONString(b, a.Description)
 	} else {
 		b = append(b, "null"...)
 	}
@@ -120,8 +120,8 @@ func argHead(a *trace.Arg) []byte {
 	if a != nil {
 		key, typ = a.Name, a.Type
 	}
-	b = bpf.AppendJSONString(append(b, `,"key":`...), key)
-	b = bpf.AppendJSONString(append(b, `,"type":`...), typ)
+	b = elf.AppendJSONString(append(b, `,"key":`...), key)
+	b = elf.AppendJSONString(append(b, `,"type":`...), typ)
 	return append(b, `,"value":`...)
 }
 
@@ -159,7 +159,7 @@ func (e *Encoder) Append(b []byte, ev *trace.Event) []byte {
 	b = append(b, `,"tid":`...)
 	b = strconv.AppendInt(b, int64(ev.TID), 10)
 	b = append(b, `,"comm":`...)
-	b = bpf.AppendJSONString(b, ev.Comm)
+	b = elf.AppendJSONString(b, ev.Comm)
 	b = append(b, h.tracepoint...)
 	b = append(b, `,"call_site":`...)
 	b = strconv.AppendUint(b, ev.CallSite(), 10)
@@ -184,7 +184,7 @@ func (e *Encoder) Append(b []byte, ev *trace.Event) []byte {
 		b = strconv.AppendBool(b, v.Truncated)
 		b = append(b, `,"error":`...)
 		if v.Err != nil {
-			b = bpf.AppendJSONString(b, v.Err.Error())
+			b = elf.AppendJSONString(b, v.Err.Error())
 		} else {
 			b = append(b, "null"...)
 		}
