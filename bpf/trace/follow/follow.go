@@ -199,7 +199,10 @@ func (f *follower) loop(ctx context.Context) error {
 				return errors.New("watch: the file system watcher stopped")
 			}
 			switch {
-			case ev.Name == f.bin:
+			case ev.Name == f.bin || ev.Name == dir:
+				// The binary changed, or its directory went (make clean
+				// removes the file first, so the read that followed may
+				// have found the directory still there): read it again.
 				if changed.IsZero() {
 					changed = time.Now()
 				}
