@@ -60,20 +60,14 @@ func New(ev *trace.Event) Event {
 	return je
 }
 
-// Append appends ev as one line of JSON to b: the bytes json.Marshal
-// writes for New(ev). An Encoder does the same faster for a stream.
-func Append(b []byte, ev *trace.Event) []byte {
-	var e Encoder
-	return e.Append(b, ev)
-}
-
-// An Encoder writes events as Append does, field by field (at a million
-// events a second reflection would cost more than all else a hit costs),
-// and remembers what repeats from one event to the next: each
-// tracepoint's name and its arguments' names and types, escaped, and the
-// time up to the second. A float that JSON cannot hold (NaN, an
-// infinity) is null, with the reason as its error. The zero Encoder is
-// ready to use; it is not safe for concurrent use.
+// An Encoder writes events as JSON lines: the bytes json.Marshal writes
+// for New(ev), written field by field (at a million events a second
+// reflection would cost more than all else a hit costs). It remembers
+// what repeats from one event to the next: each tracepoint's name and its
+// arguments' names and types, escaped, and the time up to the second. A
+// float that JSON cannot hold (NaN, an infinity) is null, with the reason
+// as its error. The zero Encoder is ready to use; it is not safe for
+// concurrent use.
 type Encoder struct {
 	heads map[*trace.Tracepoint]*heads
 	// The time's text up to the second and its zone, for second sec in
