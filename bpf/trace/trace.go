@@ -285,6 +285,32 @@ type Sink interface {
 	Flush() error
 }
 
+// Lines is the buffer of a Sink that writes lines: a line is appended to
+// Buf and then Added, which writes what is buffered once 32 KiB wait;
+// Flush writes it all.
+type Lines struct {
+	W   io.Writer
+	Buf []byte
+}
+
+// Added writes the buffered lines if 32 KiB or more wait.
+func (l *Lines) Added() error {
+	if len(l.Buf) > 32<<10 {
+		return l.Flush()
+	}
+	return nil
+}
+
+// Flush writes the buffered lines.
+func (l *Lines) Flush() error {
+	if len(l.Buf) == 0 {
+		return nil
+	}
+	_, err := l.W.Write(l.Buf)
+	l.Buf = l.Buf[:0]
+	return err
+}
+
 // Event is one hit, with the tracepoint it belongs to.
 type Event struct {
 	bpf.Event

@@ -190,31 +190,17 @@ func (e *Encoder) Append(b []byte, ev *trace.Event) []byte {
 // Writer writes events as JSON lines, buffered: Flush writes what is
 // buffered, and so does every 32 KiB.
 type Writer struct {
-	w   io.Writer
-	buf []byte
+	trace.Lines
 	enc Encoder
 }
 
 // NewWriter writes events to w.
-func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+func NewWriter(w io.Writer) *Writer { return &Writer{Lines: trace.Lines{W: w}} }
 
 // Event buffers ev's line.
 func (w *Writer) Event(ev *trace.Event) error {
-	w.buf = w.enc.Append(w.buf, ev)
-	if len(w.buf) > 32<<10 {
-		return w.Flush()
-	}
-	return nil
-}
-
-// Flush writes the buffered lines.
-func (w *Writer) Flush() error {
-	if len(w.buf) == 0 {
-		return nil
-	}
-	_, err := w.w.Write(w.buf)
-	w.buf = w.buf[:0]
-	return err
+	w.Buf = w.enc.Append(w.Buf, ev)
+	return w.Added()
 }
 
 // Snapshot is the JSON form of an aggregation's snapshot (docs/aggregate.md).

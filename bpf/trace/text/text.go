@@ -19,17 +19,14 @@ import (
 // shown by its plan (strings quoted, hashes reversed, pointers in hex).
 // Lines are buffered: Flush writes them, as does every 32 KiB; a session
 // flushes whenever no event is waiting, so a line is not held back.
-type Writer struct {
-	w   io.Writer
-	buf []byte
-}
+type Writer struct{ trace.Lines }
 
 // NewWriter writes events to w.
-func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+func NewWriter(w io.Writer) *Writer { return &Writer{trace.Lines{W: w}} }
 
 // Event buffers ev's line.
 func (w *Writer) Event(ev *trace.Event) error {
-	b := w.buf
+	b := w.Buf
 	b = ev.Time.AppendFormat(b, "15:04:05.000000")
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(ev.PID), 10)
@@ -49,21 +46,8 @@ func (w *Writer) Event(ev *trace.Event) error {
 		b = append(b, '=')
 		b = append(b, v.String()...)
 	}
-	w.buf = append(b, '\n')
-	if len(w.buf) > 32<<10 {
-		return w.Flush()
-	}
-	return nil
-}
-
-// Flush writes the buffered lines.
-func (w *Writer) Flush() error {
-	if len(w.buf) == 0 {
-		return nil
-	}
-	_, err := w.w.Write(w.buf)
-	w.buf = w.buf[:0]
-	return err
+	w.Buf = append(b, '\n')
+	return w.Added()
 }
 
 // Summary writes hits per tracepoint and call site, lost events (for an
