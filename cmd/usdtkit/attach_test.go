@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -395,5 +397,38 @@ func TestAttachWarnsOfDocProblems(t *testing.T) {
 		if !strings.Contains(stderr, "usdtkit: warning: "+broken+" has ") {
 			t.Errorf("usdtkit %s does not warn of the doc's problems:\n%s", cmd[0], stderr)
 		}
+	}
+}
+
+// A second Ctrl-C ends usdtkit at once, exit 130, while the first is
+// still winding down: here watch gives its command, which ignores SIGINT
+// and SIGTERM, 5 s to end (and would then exit 0).
+func TestSecondInterrupt(t *testing.T) {
+	bpftest.Require(t)
+	bin, _ := demo(t)
+	w := usdtkitCmd("watch", bin, "--", "sh", "-c", `trap "" INT TERM; echo started >&2; sleep 30`)
+	var errOut bpftest.Buffer
+	w.Stdout, w.Stderr = io.Discard, &errOut
+	w.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the command left behind is killed with it
+	w.WaitDelay = time.Second
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(-w.Process.Pid, syscall.SIGKILL)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(errOut.String(), "started"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the command did not start: %s", errOut.String())
+		}
+	}
+	w.Process.Signal(os.Interrupt)
+	time.Sleep(300 * time.Millisecond) // the command is given seconds; watch is still waiting
+	w.Process.Signal(os.Interrupt)
+	err := w.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("after a second SIGINT: %v, want exit 130: %s", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "interrupted again; exiting now") {
+		t.Errorf("no word of the second interrupt: %s", errOut.String())
 	}
 }
