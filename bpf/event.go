@@ -104,28 +104,10 @@ func (v Value) String() string {
 	return strconv.FormatUint(v.Raw, 10)
 }
 
-// JSON is the value as encoding/json should write it: a string, hex
-// bytes (reversed when the read says so), a float, or an integer; nil
-// for a value that could not be read.
-func (v Value) JSON() any {
-	switch {
-	case v.Err != nil:
-		return nil
-	case v.Read == ReadString:
-		return v.Str
-	case v.Read == ReadBytes:
-		return hex.EncodeToString(v.shownBytes())
-	case v.Float:
-		return v.Float64()
-	case v.Signed:
-		return v.Int()
-	}
-	return v.Raw
-}
-
-// AppendJSON appends the JSON of JSON's value to b, without
-// allocating: a float JSON cannot hold (NaN, an infinity) is null, and ok
-// is false.
+// AppendJSON appends the value's JSON to b, without allocating: a
+// string, hex bytes (reversed when the read says so), a float, or an
+// integer; null for a value that could not be read, and for a float JSON
+// cannot hold (NaN, an infinity), when ok is false.
 func (v Value) AppendJSON(b []byte) (_ []byte, ok bool) {
 	switch {
 	case v.Err != nil:

@@ -55,7 +55,7 @@ type ArgRead struct {
 	// Hex shows an integer value in hex (a pointer) in [Value.String].
 	Hex bool
 	// Reversed shows a ReadBytes buffer in reverse byte order, as Bitcoin
-	// Core shows 32-byte hashes, in [Value.String] and [Value.JSON].
+	// Core shows 32-byte hashes, in [Value.String] and [Value.AppendJSON].
 	Reversed bool
 }
 

@@ -37,31 +37,8 @@ type Arg struct {
 	Error     *string `json:"error"`
 }
 
-// New is ev's JSON form.
-func New(ev *trace.Event) Event {
-	je := Event{Time: ev.Time.Format(time.RFC3339Nano), PID: ev.PID, TID: ev.TID, Comm: ev.Comm, Tracepoint: ev.Probe,
-		CallSite: ev.CallSite(), SiteIndex: ev.Event.CallSite, Args: make([]Arg, 0, len(ev.Args))}
-	for i, v := range ev.Args {
-		ja := Arg{Value: v.JSON(), Truncated: v.Truncated}
-		if i < len(ev.Tracepoint.Args) {
-			a := &ev.Tracepoint.Args[i]
-			ja.Key, ja.Type = a.Name, a.Type
-			if a.Description != "" {
-				d := a.Description
-				ja.Name = &d
-			}
-		}
-		if v.Err != nil {
-			s := v.Err.Error()
-			ja.Error = &s
-		}
-		je.Args = append(je.Args, ja)
-	}
-	return je
-}
-
 // An Encoder writes events as JSON lines: the bytes json.Marshal writes
-// for New(ev), written field by field (at a million events a second
+// for an Event, written field by field (at a million events a second
 // reflection would cost more than all else a hit costs). It remembers
 // what repeats from one event to the next: each tracepoint's name and its
 // arguments' names and types, escaped, and the time up to the second. A

@@ -1,10 +1,12 @@
 package jsonl
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,51 @@ import (
 	"github.com/usdtkit/usdtkit/bpf/trace"
 	"github.com/usdtkit/usdtkit/elf"
 )
+
+// New is ev's JSON form as encoding/json writes it: what an Encoder
+// must write, made independently of it.
+func New(ev *trace.Event) Event {
+	je := Event{Time: ev.Time.Format(time.RFC3339Nano), PID: ev.PID, TID: ev.TID, Comm: ev.Comm, Tracepoint: ev.Probe,
+		CallSite: ev.CallSite(), SiteIndex: ev.Event.CallSite, Args: make([]Arg, 0, len(ev.Args))}
+	for i, v := range ev.Args {
+		ja := Arg{Value: jsonValue(v), Truncated: v.Truncated}
+		if i < len(ev.Tracepoint.Args) {
+			a := &ev.Tracepoint.Args[i]
+			ja.Key, ja.Type = a.Name, a.Type
+			if a.Description != "" {
+				d := a.Description
+				ja.Name = &d
+			}
+		}
+		if v.Err != nil {
+			s := v.Err.Error()
+			ja.Error = &s
+		}
+		je.Args = append(je.Args, ja)
+	}
+	return je
+}
+
+// jsonValue is v as encoding/json writes it in the schema.
+func jsonValue(v bpf.Value) any {
+	switch {
+	case v.Err != nil:
+		return nil
+	case v.Read == bpf.ReadString:
+		return v.Str
+	case v.Read == bpf.ReadBytes:
+		b := slices.Clone(v.Bytes)
+		if v.Reversed {
+			slices.Reverse(b)
+		}
+		return hex.EncodeToString(b)
+	case v.Float:
+		return v.Float64()
+	case v.Signed:
+		return v.Int()
+	}
+	return v.Raw
+}
 
 // strings that JSON writes escaped, or that are not valid UTF-8
 var awkward = []string{
